@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * udpseq: a UDP sender/receiver with sequence numbers, for the selftests.
+ *
+ *   udpseq send ADDR PORT COUNT [-s SIZE] [-r PPS] [-f FLOWS] [-b BASEPORT]
+ *   udpseq recv PORT [-n COUNT] [-t TIMEOUT_MS] [-i IDLE_MS] [-6]
+ *
+ * The sender numbers each packet per flow (one flow = one source port) and
+ * stamps it with CLOCK_MONOTONIC, which network namespaces share, so the
+ * receiver can measure one-way latency as well as loss and reordering.
+ * The receiver stops after COUNT packets, after IDLE_MS without a packet
+ * (once one arrived), or after TIMEOUT_MS, and prints one line of
+ * key=value pairs that the shell tests parse.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define UDPSEQ_MAGIC	0x66736571u	/* "fseq" */
+#define MAX_FLOWS	4096
+
+struct udpseq_hdr {
+	uint32_t magic;
+	uint32_t flow;
+	uint64_t seq;
+	uint64_t send_ns;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(t / 1000000000ull),
+		.tv_nsec = (long)(t % 1000000000ull),
+	};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static int usage(void)
+{
+	fprintf(stderr,
+		"usage: udpseq send ADDR PORT COUNT [-s SIZE] [-r PPS] [-f FLOWS] [-b BASEPORT]\n"
+		"       udpseq recv PORT [-n COUNT] [-t TIMEOUT_MS] [-i IDLE_MS] [-6]\n");
+	return 2;
+}
+
+static int parse_ul(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > max) {
+		fprintf(stderr, "udpseq: invalid number \"%s\" (max %lu)\n", s, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int cmd_send(int argc, char **argv)
+{
+	unsigned long count, size = 64, pps = 0, flows = 1, baseport = 0, v;
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
+	int socks[MAX_FLOWS];
+	char buf[65536];
+	uint64_t t0, gap;
+	unsigned long i;
+	int opt, err;
+
+	if (argc < 4)
+		return usage();
+	if (parse_ul(argv[3], ~0ul, &count))
+		return 2;
+	optind = 4;
+	while ((opt = getopt(argc, argv, "s:r:f:b:")) != -1) {
+		switch (opt) {
+		case 's':
+			if (parse_ul(optarg, sizeof(buf), &size))
+				return 2;
+			break;
+		case 'r':
+			if (parse_ul(optarg, 100000000, &pps))
+				return 2;
+			break;
+		case 'f':
+			if (parse_ul(optarg, MAX_FLOWS, &flows) || !flows)
+				return 2;
+			break;
+		case 'b':
+			if (parse_ul(optarg, 65535, &baseport))
+				return 2;
+			break;
+		default:
+			return usage();
+		}
+	}
+	if (size < sizeof(struct udpseq_hdr))
+		size = sizeof(struct udpseq_hdr);
+
+	err = getaddrinfo(argv[1], argv[2], &hints, &ai);
+	if (err) {
+		fprintf(stderr, "udpseq: %s: %s\n", argv[1], gai_strerror(err));
+		return 1;
+	}
+	for (v = 0; v < flows; v++) {
+		socks[v] = socket(ai->ai_family, SOCK_DGRAM, 0);
+		if (socks[v] < 0) {
+			perror("udpseq: socket");
+			return 1;
+		}
+		if (baseport) {
+			struct sockaddr_storage ss = { 0 };
+			socklen_t len;
+
+			if (ai->ai_family == AF_INET6) {
+				struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+				s6->sin6_family = AF_INET6;
+				s6->sin6_port = htons((uint16_t)(baseport + v));
+				len = sizeof(*s6);
+			} else {
+				struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+				s4->sin_family = AF_INET;
+				s4->sin_port = htons((uint16_t)(baseport + v));
+				len = sizeof(*s4);
+			}
+			if (bind(socks[v], (struct sockaddr *)&ss, len) < 0) {
+				perror("udpseq: bind");
+				return 1;
+			}
+		}
+		if (connect(socks[v], ai->ai_addr, ai->ai_addrlen) < 0) {
+			perror("udpseq: connect");
+			return 1;
+		}
+	}
+	freeaddrinfo(ai);
+
+	memset(buf, 0, sizeof(buf));
+	gap = pps ? 1000000000ull / pps : 0;
+	t0 = now_ns();
+	for (i = 0; i < count; i++) {
+		struct udpseq_hdr h = {
+			.magic = htonl(UDPSEQ_MAGIC),
+			.flow = (uint32_t)(i % flows),
+			.seq = i / flows,
+		};
+
+		if (gap)
+			sleep_until(t0 + i * gap);
+		h.send_ns = now_ns();
+		memcpy(buf, &h, sizeof(h));
+		/* A full socket buffer is backpressure, not loss: retry. */
+		while (send(socks[h.flow], buf, size, 0) < 0) {
+			if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
+				perror("udpseq: send");
+				return 1;
+			}
+			usleep(100);
+		}
+	}
+	printf("sent=%lu flows=%lu size=%lu elapsed_us=%" PRIu64 "\n",
+	       count, flows, size, (now_ns() - t0) / 1000);
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_recv(int argc, char **argv)
+{
+	unsigned long port, expect = 0, timeout_ms = 10000, idle_ms = 1000;
+	uint64_t first = 0, last = 0, start, reordered = 0, dups = 0, n = 0;
+	uint64_t *lat, sum = 0;
+	int rcvbuf = 8 << 20;
+	struct sockaddr_storage ss = { 0 };
+	bool v6 = false;
+	int64_t *next_seq;
+	unsigned long flows_seen = 0;
+	int fd, opt;
+
+	if (argc < 2)
+		return usage();
+	if (parse_ul(argv[1], 65535, &port))
+		return 2;
+	optind = 2;
+	while ((opt = getopt(argc, argv, "n:t:i:6")) != -1) {
+		switch (opt) {
+		case 'n':
+			if (parse_ul(optarg, 100000000, &expect))
+				return 2;
+			break;
+		case 't':
+			if (parse_ul(optarg, 3600000, &timeout_ms))
+				return 2;
+			break;
+		case 'i':
+			if (parse_ul(optarg, 3600000, &idle_ms))
+				return 2;
+			break;
+		case '6':
+			v6 = true;
+			break;
+		default:
+			return usage();
+		}
+	}
+
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		perror("udpseq: socket");
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(int));
+	if (v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		s6->sin6_addr = in6addr_any;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		s4->sin_addr.s_addr = htonl(INADDR_ANY);
+	}
+	if (bind(fd, (struct sockaddr *)&ss,
+		 v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0) {
+		perror("udpseq: bind");
+		return 1;
+	}
+	/* Tell a waiting test that the socket is bound. */
+	printf("ready\n");
+	fflush(stdout);
+
+	next_seq = calloc(MAX_FLOWS, sizeof(*next_seq));
+	lat = calloc(expect ? expect : 1000000, sizeof(*lat));
+	if (!next_seq || !lat)
+		return 1;
+
+	start = now_ns();
+	for (;;) {
+		uint64_t now = now_ns(), deadline = start + timeout_ms * 1000000ull;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct udpseq_hdr h;
+		char buf[65536];
+		int wait_ms;
+		ssize_t r;
+
+		if (expect && n >= expect)
+			break;
+		if (now >= deadline)
+			break;
+		wait_ms = (int)((deadline - now) / 1000000ull) + 1;
+		if (n && (unsigned long)wait_ms > idle_ms)
+			wait_ms = (int)idle_ms;
+		if (poll(&p, 1, wait_ms) <= 0) {
+			if (n)
+				break;	/* idle after traffic: done */
+			continue;
+		}
+		r = recv(fd, buf, sizeof(buf), 0);
+		if (r < (ssize_t)sizeof(h))
+			continue;
+		memcpy(&h, buf, sizeof(h));
+		if (ntohl(h.magic) != UDPSEQ_MAGIC || h.flow >= MAX_FLOWS)
+			continue;
+		now = now_ns();
+		if (!n)
+			first = now;
+		last = now;
+		if (!next_seq[h.flow])
+			flows_seen++;
+		/* next_seq holds seq + 1 of the highest seen in the flow. */
+		if ((int64_t)h.seq + 1 <= next_seq[h.flow]) {
+			if ((int64_t)h.seq + 1 == next_seq[h.flow])
+				dups++;
+			else
+				reordered++;
+		} else {
+			next_seq[h.flow] = (int64_t)h.seq + 1;
+		}
+		if (n < (expect ? expect : 1000000)) {
+			lat[n] = now - h.send_ns;
+			sum += lat[n];
+		}
+		n++;
+	}
+
+	{
+		uint64_t m = n < (expect ? expect : 1000000) ? n : (expect ? expect : 1000000);
+		uint64_t p50 = 0, p99 = 0, mn = 0, mx = 0;
+
+		if (m) {
+			qsort(lat, m, sizeof(*lat), cmp_u64);
+			mn = lat[0];
+			mx = lat[m - 1];
+			p50 = lat[m / 2];
+			p99 = lat[(m * 99) / 100 < m ? (m * 99) / 100 : m - 1];
+		}
+		printf("received=%" PRIu64 " flows=%lu reordered=%" PRIu64
+		       " duplicates=%" PRIu64 " span_us=%" PRIu64
+		       " lat_min_us=%" PRIu64 " lat_avg_us=%" PRIu64
+		       " lat_p50_us=%" PRIu64 " lat_p99_us=%" PRIu64
+		       " lat_max_us=%" PRIu64 "\n",
+		       n, flows_seen, reordered, dups, n ? (last - first) / 1000 : 0,
+		       mn / 1000, m ? sum / m / 1000 : 0, p50 / 1000, p99 / 1000,
+		       mx / 1000);
+	}
+	free(lat);
+	free(next_seq);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage();
+	if (!strcmp(argv[1], "send"))
+		return cmd_send(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "recv"))
+		return cmd_recv(argc - 1, argv + 1);
+	return usage();
+}
