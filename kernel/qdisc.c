@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * flowshape qdisc: queueing discipline operations.
+ * flowshape qdisc: per-flow delay queues driven by the congestion toward
+ * each packet's destination and the load of the destination server.
  *
- * This is the walking skeleton: an accounted FIFO with a packet limit.
- * Every packet offered to enqueue is either queued or dropped with a
- * counted reason, so that at any time
+ * Enqueue gives every packet a departure time from its flow's delay (see
+ * dest.c for the delay function) and the mode:
  *
- *	enqueued = dequeued + backlog packets + reset/destroy purges
+ *	spread:	max(now, last departure + delay * len / quantum)
+ *	delay:	max(now + delay, last departure)
  *
- * and drops are all explained by the xstats.
+ * never earlier than an EDT stamp the stack put on it, and never earlier
+ * than the flow's previous departure, so a flow is never reordered.  A
+ * packet due now whose flow has nothing queued takes the internal FIFO:
+ * under normal conditions flowshape costs a flow lookup over a FIFO.
+ *
+ * Accounting: every packet offered is queued (enqueued) or dropped with a
+ * cause (drops_limit, drops_flow_limit); enqueued = sent + qlen, plus
+ * what reset/destroy purge.
  */
 
 #include <linux/module.h>
@@ -19,150 +27,293 @@
 #include <net/pkt_sched.h>
 #include <net/sch_generic.h>
 
-#include <linux/flowshape.h>
+#include "flowshape.h"
 
-#define FLOWSHAPE_DEFAULT_LIMIT		10000
-#define FLOWSHAPE_MAX_LIMIT		1000000
+/* The delay this flow's next packet gets: its destination's, smoothed. */
+static u64 fs_flow_delay(struct fs_sched_data *q, struct fs_flow *f,
+			 struct sk_buff *skb, u64 now)
+{
+	const struct fs_dest_table *t = rcu_dereference_bh(q->dests);
+	u32 gen = t ? t->gen : 0;
+	u32 smoothing = q->p.smoothing;
+	u64 target;
 
-struct flowshape_sched_data {
-	/* control: written by change() under the tree lock, read by dump */
-	u32 limit;
+	/* A flow keeps its match until the table's structure changes. */
+	if (unlikely(f->dest_gen != gen)) {
+		f->dest = fs_dest_lookup(t, skb);
+		f->dest_gen = gen;
+	}
 
-	/* datapath counters, protected by the qdisc lock */
-	u64 stat_enqueued;
-	u64 stat_drops_limit;
-};
+	if (f->dest) {
+		target = READ_ONCE(f->dest->delay_ns);
+		/* Fail open: an entry nobody refreshes stops delaying. */
+		if (fs_dest_is_stale(f->dest, q->p.stale_after, now)) {
+			q->stat_stale++;
+			target = 0;
+		}
+	} else {
+		target = q->default_delay;
+	}
+
+	if (smoothing && f->packets)
+		target = div_u64(f->applied_delay * smoothing +
+				 target * (FLOWSHAPE_LEVEL_ONE - smoothing),
+				 FLOWSHAPE_LEVEL_ONE);
+	f->applied_delay = target;
+	return target;
+}
+
+static u64 fs_departure(struct fs_sched_data *q, struct fs_flow *f,
+			struct sk_buff *skb, u64 delay, u64 now)
+{
+	u64 t, edt = ktime_to_ns(skb->tstamp);
+
+	if (q->p.mode == FLOWSHAPE_MODE_DELAY)
+		t = now + delay;
+	else if (delay)
+		t = f->last_departure +
+		    div_u64(delay * qdisc_pkt_len(skb), q->p.quantum);
+	else
+		t = now;
+
+	t = max3(t, now, f->last_departure);
+	/* Honour a stack-given departure time in our clock. */
+	if (edt > t && edt - now <= FS_EDT_HORIZON_NS)
+		t = edt;
+	return t;
+}
 
 static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 			     struct sk_buff **to_free)
 {
-	struct flowshape_sched_data *q = qdisc_priv(sch);
+	struct fs_sched_data *q = qdisc_priv(sch);
+	struct fs_skb_cb *cb;
+	struct fs_flow *f;
+	u64 now, delay, t;
 
-	if (unlikely(sch->q.qlen >= q->limit)) {
+	if (unlikely(sch->q.qlen >= q->p.limit)) {
 		q->stat_drops_limit++;
 		return qdisc_drop(skb, sch, to_free);
 	}
 
+	now = ktime_get_ns();
+	f = fs_flow_classify(q, skb, now);
+	if (unlikely(f->qlen >= q->p.flow_limit)) {
+		q->stat_drops_flow_limit++;
+		return qdisc_drop(skb, sch, to_free);
+	}
+
+	delay = fs_flow_delay(q, f, skb, now);
+	t = fs_departure(q, f, skb, delay, now);
+	f->last_departure = t;
+	f->last_active = now;
+	f->packets++;
+	f->bytes += qdisc_pkt_len(skb);
+
+	cb = fs_skb_cb(skb);
+	cb->time_to_send = t;
+	cb->delayed = t > now;
 	q->stat_enqueued++;
-	return qdisc_enqueue_tail(skb, sch);
+	qdisc_qstats_backlog_inc(sch, skb);
+	sch->q.qlen++;
+
+	if (!cb->delayed) {
+		q->stat_passed++;
+		/* Due now and nothing of its flow waits: FIFO order is flow
+		 * order, and the internal queue is served first.
+		 */
+		if (!f->qlen) {
+			fs_flow_queue_add(&q->internal, skb);
+			return NET_XMIT_SUCCESS;
+		}
+	} else {
+		q->stat_delayed++;
+		q->stat_delay_total += t - now;
+	}
+
+	fs_flow_queue_add(f, skb);
+	if (f->state == FS_FLOW_IDLE) {
+		if (t <= now) {
+			f->credit = q->p.quantum;
+			fs_ready_add(q, f);
+		} else {
+			fs_throttle(q, f, t);
+		}
+	}
+	return NET_XMIT_SUCCESS;
+}
+
+static void fs_account_release(struct fs_sched_data *q, struct sk_buff *skb,
+			       u64 now)
+{
+	const struct fs_skb_cb *cb = fs_skb_cb(skb);
+	u64 late;
+
+	if (!cb->delayed)
+		return;
+	if (unlikely(now < cb->time_to_send)) {
+		q->stat_early++;
+		return;
+	}
+	late = now - cb->time_to_send;
+	q->stat_late_packets++;
+	q->stat_lateness_total += late;
+	if (late > q->stat_lateness_max)
+		q->stat_lateness_max = late;
 }
 
 static struct sk_buff *flowshape_dequeue(struct Qdisc *sch)
 {
-	return qdisc_dequeue_head(sch);
+	struct fs_sched_data *q = qdisc_priv(sch);
+	struct sk_buff *skb;
+	struct fs_flow *f;
+	u64 now;
+
+	if (!sch->q.qlen)
+		return NULL;
+
+	skb = fs_flow_queue_pop(&q->internal);
+	if (skb)
+		goto out;
+
+	now = ktime_get_ns();
+	fs_unthrottle(q, now);
+	while ((f = q->ready_head) != NULL) {
+		if (f->credit <= 0) {
+			/* Used its quantum: to the back of the line. */
+			f->credit += q->p.quantum;
+			q->ready_head = f->next;
+			fs_ready_add(q, f);
+			continue;
+		}
+		skb = f->head;
+		if (fs_skb_cb(skb)->time_to_send > now) {
+			q->ready_head = f->next;
+			fs_throttle(q, f, fs_skb_cb(skb)->time_to_send);
+			continue;
+		}
+		fs_flow_queue_pop(f);
+		f->credit -= qdisc_pkt_len(skb);
+		if (!f->qlen) {
+			q->ready_head = f->next;
+			f->state = FS_FLOW_IDLE;
+			f->tail = NULL;
+		}
+		fs_account_release(q, skb, now);
+		goto out;
+	}
+
+	if (q->throttled_flows) {
+		qdisc_watchdog_schedule_range_ns(&q->watchdog,
+						 q->time_next_throttled,
+						 q->p.timer_slack);
+		q->stat_watchdog++;
+	}
+	return NULL;
+
+out:
+	qdisc_qstats_backlog_dec(sch, skb);
+	sch->q.qlen--;
+	qdisc_bstats_update(sch, skb);
+	return skb;
 }
 
-static struct netlink_range_validation flowshape_limit_range = {
-	.min = 1,
-	.max = FLOWSHAPE_MAX_LIMIT,
-};
-
-static const struct nla_policy flowshape_policy[TCA_FLOWSHAPE_MAX + 1] = {
-	[TCA_FLOWSHAPE_LIMIT] = NLA_POLICY_FULL_RANGE(NLA_U32, &flowshape_limit_range),
-};
-
-static int flowshape_change(struct Qdisc *sch, struct nlattr *opt,
-			    struct netlink_ext_ack *extack)
+static struct sk_buff *flowshape_peek(struct Qdisc *sch)
 {
-	struct flowshape_sched_data *q = qdisc_priv(sch);
-	struct nlattr *tb[TCA_FLOWSHAPE_MAX + 1];
-	int err;
-
-	if (!opt)
-		return 0;
-
-	err = nla_parse_nested(tb, TCA_FLOWSHAPE_MAX, opt, flowshape_policy,
-			       extack);
-	if (err < 0)
-		return err;
-
-	sch_tree_lock(sch);
-	/*
-	 * A lower limit never drops what is already queued: new packets are
-	 * refused until the backlog drains below it.
+	/* The release order is decided at dequeue: let the core keep
+	 * what dequeue hands back (qdisc_peek_dequeued).
 	 */
-	if (tb[TCA_FLOWSHAPE_LIMIT]) {
-		u32 limit = nla_get_u32(tb[TCA_FLOWSHAPE_LIMIT]);
+	return qdisc_peek_dequeued(sch);
+}
 
-		WRITE_ONCE(q->limit, limit);
-		WRITE_ONCE(sch->limit, limit);
-	}
-	sch_tree_unlock(sch);
+static void fs_reset_all(struct Qdisc *sch)
+{
+	struct fs_sched_data *q = qdisc_priv(sch);
 
-	return 0;
+	fs_sched_reset(q);
+	fs_flow_free_all(sch);
+	q->internal.state = FS_FLOW_IDLE;
+	q->overflow.state = FS_FLOW_IDLE;
+	q->overflow.last_departure = 0;
+}
+
+static void flowshape_reset(struct Qdisc *sch)
+{
+	struct fs_sched_data *q = qdisc_priv(sch);
+
+	fs_reset_all(sch);
+	qdisc_watchdog_cancel(&q->watchdog);
+	sch->q.qlen = 0;
+	sch->qstats.backlog = 0;
 }
 
 static int flowshape_init(struct Qdisc *sch, struct nlattr *opt,
 			  struct netlink_ext_ack *extack)
 {
-	struct flowshape_sched_data *q = qdisc_priv(sch);
+	struct fs_sched_data *q = qdisc_priv(sch);
 
-	q->limit = FLOWSHAPE_DEFAULT_LIMIT;
-	sch->limit = q->limit;
+	qdisc_watchdog_init_clockid(&q->watchdog, sch, CLOCK_MONOTONIC);
+	fs_params_default(&q->p);
+	sch->limit = q->p.limit;
+	fs_sched_reset(q);
+	q->overflow.dest_gen = ~0U;
+	RB_CLEAR_NODE(&q->overflow.throttle_node);
+	RB_CLEAR_NODE(&q->internal.throttle_node);
 
-	return flowshape_change(sch, opt, extack);
+	q->buckets = fs_buckets_alloc(q->p.buckets);
+	if (!q->buckets)
+		return -ENOMEM;
+	q->bucket_mask = q->p.buckets - 1;
+
+	return fs_change(sch, opt, extack);
 }
 
-static void flowshape_reset(struct Qdisc *sch)
+static void flowshape_destroy(struct Qdisc *sch)
 {
-	/* Purges the queue and zeroes qlen and backlog. */
-	qdisc_reset_queue(sch);
-}
+	struct fs_sched_data *q = qdisc_priv(sch);
 
-static int flowshape_dump(struct Qdisc *sch, struct sk_buff *skb)
-{
-	struct flowshape_sched_data *q = qdisc_priv(sch);
-	struct nlattr *opts;
-
-	opts = nla_nest_start_noflag(skb, TCA_OPTIONS);
-	if (!opts)
-		goto nla_put_failure;
-
-	if (nla_put_u32(skb, TCA_FLOWSHAPE_LIMIT, READ_ONCE(q->limit)))
-		goto nla_put_failure;
-
-	return nla_nest_end(skb, opts);
-
-nla_put_failure:
-	nla_nest_cancel(skb, opts);
-	return -EMSGSIZE;
-}
-
-static int flowshape_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
-{
-	struct flowshape_sched_data *q = qdisc_priv(sch);
-	struct tc_flowshape_xstats st = { 0 };
-
-	sch_tree_lock(sch);
-	st.enqueued = q->stat_enqueued;
-	st.drops_limit = q->stat_drops_limit;
-	sch_tree_unlock(sch);
-
-	return gnet_stats_copy_app(d, &st, sizeof(st));
+	qdisc_watchdog_cancel(&q->watchdog);
+	fs_reset_all(sch);
+	fs_buckets_free(q->buckets);
+	q->buckets = NULL;
+	fs_dest_table_free(q);
 }
 
 static struct Qdisc_ops flowshape_qdisc_ops __read_mostly = {
+	.cl_ops		= &fs_class_ops,
 	.id		= "flowshape",
-	.priv_size	= sizeof(struct flowshape_sched_data),
+	.priv_size	= sizeof(struct fs_sched_data),
 	.enqueue	= flowshape_enqueue,
 	.dequeue	= flowshape_dequeue,
-	.peek		= qdisc_peek_head,
+	.peek		= flowshape_peek,
 	.init		= flowshape_init,
 	.reset		= flowshape_reset,
-	.change		= flowshape_change,
-	.dump		= flowshape_dump,
-	.dump_stats	= flowshape_dump_stats,
+	.destroy	= flowshape_destroy,
+	.change		= fs_change,
+	.dump		= fs_dump,
+	.dump_stats	= fs_dump_stats,
 	.owner		= THIS_MODULE,
 };
 
 static int __init flowshape_module_init(void)
 {
-	return register_qdisc(&flowshape_qdisc_ops);
+	int err;
+
+	err = fs_flow_cache_init();
+	if (err)
+		return err;
+	err = register_qdisc(&flowshape_qdisc_ops);
+	if (err)
+		fs_flow_cache_exit();
+	return err;
 }
 
 static void __exit flowshape_module_exit(void)
 {
 	unregister_qdisc(&flowshape_qdisc_ops);
+	/* Destination tables are freed after a grace period. */
+	rcu_barrier();
+	fs_flow_cache_exit();
 }
 
 module_init(flowshape_module_init);

@@ -29,3 +29,4 @@ done
 #  the module that let one source build on 6.1 and current kernels.
 "$cache/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
 	--ignore CAMELCASE,LINUX_VERSION_CODE,CONSTANT_COMPARISON -f "${files[@]}"
+echo "checkpatch: ${#files[@]} files checked"

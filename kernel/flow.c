@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flowshape flow table: buckets of rb-trees keyed by the skb flow hash.
+ *
+ * Idle flows (nothing queued, not active for flow_idle) are collected
+ * while a lookup walks their bucket, a few at a time, so a flood of new
+ * flows recycles memory without a separate timer.  The number of flows is
+ * capped by max_flows; past it, or when an allocation fails, packets share
+ * one overflow flow and are counted, never dropped for that reason.
+ */
+
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include "flowshape.h"
+
+/* Flows freed at most per lookup: bounds the work done per packet. */
+#define FS_GC_MAX	8
+
+static struct kmem_cache *fs_flow_cachep __read_mostly;
+
+int fs_flow_cache_init(void)
+{
+	fs_flow_cachep = kmem_cache_create("flowshape_flow",
+					   sizeof(struct fs_flow), 0,
+					   SLAB_HWCACHE_ALIGN, NULL);
+	return fs_flow_cachep ? 0 : -ENOMEM;
+}
+
+void fs_flow_cache_exit(void)
+{
+	kmem_cache_destroy(fs_flow_cachep);
+}
+
+struct rb_root *fs_buckets_alloc(u32 n)
+{
+	struct rb_root *b;
+	u32 i;
+
+	b = kvmalloc_array(n, sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return NULL;
+	for (i = 0; i < n; i++)
+		b[i] = RB_ROOT;
+	return b;
+}
+
+void fs_buckets_free(struct rb_root *b)
+{
+	kvfree(b);
+}
+
+static bool fs_flow_is_idle(const struct fs_flow *f, u64 now, u64 idle)
+{
+	return f->state == FS_FLOW_IDLE && !f->qlen &&
+	       now - f->last_active > idle;
+}
+
+static struct fs_flow *fs_flow_alloc(struct fs_sched_data *q, u32 hash,
+				     u64 now)
+{
+	struct fs_flow *f;
+
+	if (q->flows >= q->p.max_flows)
+		return NULL;
+	f = kmem_cache_zalloc(fs_flow_cachep, GFP_ATOMIC | __GFP_NOWARN);
+	if (unlikely(!f)) {
+		q->stat_alloc_errors++;
+		return NULL;
+	}
+	f->hash = hash;
+	f->dest_gen = ~0U;
+	f->last_active = now;
+	RB_CLEAR_NODE(&f->throttle_node);
+	q->flows++;
+	return f;
+}
+
+/*
+ * Find or create the flow of @skb.  Never fails: without a flow of its
+ * own, a packet goes to the shared overflow flow.
+ */
+struct fs_flow *fs_flow_classify(struct fs_sched_data *q, struct sk_buff *skb,
+				 u64 now)
+{
+	struct fs_flow *gc[FS_GC_MAX], *f, *found = NULL;
+	u32 hash = skb_get_hash(skb);
+	struct rb_node **p, *parent = NULL;
+	struct rb_root *root;
+	u64 idle = q->p.flow_idle;
+	int i, ngc = 0;
+
+	root = &q->buckets[hash & q->bucket_mask];
+	p = &root->rb_node;
+	while (*p) {
+		parent = *p;
+		f = rb_entry(parent, struct fs_flow, hash_node);
+		if (f->hash == hash) {
+			found = f;
+			break;
+		}
+		if (ngc < FS_GC_MAX && fs_flow_is_idle(f, now, idle))
+			gc[ngc++] = f;
+		p = f->hash > hash ? &parent->rb_left : &parent->rb_right;
+	}
+
+	/* Erasing rebalances the tree: collect first, insert after. */
+	for (i = 0; i < ngc; i++) {
+		rb_erase(&gc[i]->hash_node, root);
+		kmem_cache_free(fs_flow_cachep, gc[i]);
+	}
+	q->flows -= ngc;
+	q->stat_gc += ngc;
+	if (found)
+		return found;
+
+	f = fs_flow_alloc(q, hash, now);
+	if (!f) {
+		q->stat_overflow++;
+		return &q->overflow;
+	}
+	if (ngc) {
+		/* The walk's insertion point may be stale after erases. */
+		p = &root->rb_node;
+		parent = NULL;
+		while (*p) {
+			struct fs_flow *g;
+
+			parent = *p;
+			g = rb_entry(parent, struct fs_flow, hash_node);
+			p = g->hash > hash ? &parent->rb_left : &parent->rb_right;
+		}
+	}
+	rb_link_node(&f->hash_node, parent, p);
+	rb_insert_color(&f->hash_node, root);
+	return f;
+}
+
+/* Under RTNL (reset, destroy): rtnl_kfree_skbs defers the frees. */
+void fs_flow_queue_purge(struct fs_flow *f)
+{
+	struct sk_buff *skb;
+
+	while ((skb = fs_flow_queue_pop(f)) != NULL)
+		rtnl_kfree_skbs(skb, skb);
+	f->tail = NULL;
+}
+
+/* Free every flow and its packets (reset, destroy). */
+void fs_flow_free_all(struct Qdisc *sch)
+{
+	struct fs_sched_data *q = qdisc_priv(sch);
+	struct rb_node *n;
+	u32 i;
+
+	fs_flow_queue_purge(&q->internal);
+	fs_flow_queue_purge(&q->overflow);
+	if (!q->buckets)
+		return;
+	for (i = 0; i <= q->bucket_mask; i++) {
+		struct rb_root *root = &q->buckets[i];
+
+		while ((n = rb_first(root)) != NULL) {
+			struct fs_flow *f = rb_entry(n, struct fs_flow, hash_node);
+
+			rb_erase(n, root);
+			fs_flow_queue_purge(f);
+			kmem_cache_free(fs_flow_cachep, f);
+		}
+	}
+	q->flows = 0;
+}
+
+/* Move every flow into @nb (n buckets).  Under the tree lock. */
+void fs_flow_rehash(struct fs_sched_data *q, struct rb_root *nb, u32 n)
+{
+	struct rb_node *node;
+	u32 i;
+
+	for (i = 0; i <= q->bucket_mask; i++) {
+		struct rb_root *root = &q->buckets[i];
+
+		while ((node = rb_first(root)) != NULL) {
+			struct fs_flow *f = rb_entry(node, struct fs_flow, hash_node);
+			struct rb_node **p, *parent = NULL;
+			struct rb_root *nroot = &nb[f->hash & (n - 1)];
+
+			rb_erase(node, root);
+			p = &nroot->rb_node;
+			while (*p) {
+				struct fs_flow *g;
+
+				parent = *p;
+				g = rb_entry(parent, struct fs_flow, hash_node);
+				p = g->hash > f->hash ? &parent->rb_left
+						      : &parent->rb_right;
+			}
+			rb_link_node(&f->hash_node, parent, p);
+			rb_insert_color(&f->hash_node, nroot);
+		}
+	}
+	q->buckets = nb;
+	q->bucket_mask = n - 1;
+}

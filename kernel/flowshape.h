@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * flowshape internals shared by the module's files:
+ *
+ *	qdisc.c		qdisc ops: enqueue, dequeue, init, reset, destroy
+ *	flow.c		the flow table: lookup, allocation, GC, rehash
+ *	sched.c		release scheduling: ready round-robin, throttled tree
+ *	dest.c		the destination table: LPM lookup, updates, delays
+ *	netlink.c	policies, change, dump, the destination class listing
+ */
+#ifndef _FLOWSHAPE_H
+#define _FLOWSHAPE_H
+
+#include <linux/types.h>
+#include <linux/rbtree.h>
+#include <linux/rcupdate.h>
+#include <linux/skbuff.h>
+#include <net/pkt_sched.h>
+#include <net/sch_generic.h>
+
+#include <linux/flowshape.h>
+
+/* An EDT stamp further out than this is not a departure time (it is a
+ * receive timestamp in another clock, or garbage) and is ignored.
+ */
+#define FS_EDT_HORIZON_NS	(10ULL * NSEC_PER_SEC)
+
+struct fs_params {
+	u32 limit;
+	u32 flow_limit;
+	u32 buckets;
+	u32 max_flows;
+	u32 quantum;
+	u32 max_dests;
+	u32 congestion_threshold;	/* ppm */
+	u32 load_threshold;		/* ppm */
+	u32 smoothing;			/* ppm */
+	u32 default_congestion;		/* ppm */
+	u32 default_load;		/* ppm */
+	u8 mode;
+	u64 flow_idle;			/* ns */
+	u64 congestion_weight;		/* ns */
+	u64 load_weight;		/* ns */
+	u64 max_delay;			/* ns */
+	u64 timer_slack;		/* ns */
+	u64 stale_after;		/* ns */
+};
+
+enum fs_flow_state {
+	FS_FLOW_IDLE,		/* nothing queued: in no list */
+	FS_FLOW_READY,		/* head is due: on the ready list */
+	FS_FLOW_THROTTLED,	/* head not due: in the throttled tree */
+};
+
+/*
+ * One flow.  The fields the datapath touches for every packet come first;
+ * the table linkage and history follow.
+ */
+struct fs_flow {
+	struct sk_buff *head;		/* FIFO of queued packets */
+	struct sk_buff *tail;
+	struct fs_flow *next;		/* ready list link */
+	u64 time_next;			/* head's due time while throttled, ns */
+	int credit;			/* DRR byte credit */
+	u32 qlen;
+	u8 state;			/* enum fs_flow_state */
+
+	u32 hash;			/* skb_get_hash() key */
+	u32 dest_gen;			/* table generation of @dest */
+	const struct fs_dest *dest;	/* cached LPM result, NULL: default */
+	struct rb_node hash_node;	/* in its bucket, keyed by hash */
+	struct rb_node throttle_node;	/* in q->throttled, by time_next */
+
+	u64 last_departure;		/* latest departure given, ns */
+	u64 applied_delay;		/* smoothed (EWMA) delay, ns */
+	u64 last_active;		/* last enqueue, ns */
+	u64 packets;
+	u64 bytes;
+};
+
+/* One destination entry.  Levels and times are read locklessly by the
+ * datapath while a value-only update rewrites them in place.
+ */
+struct fs_dest {
+	u8 addr[16];			/* network address; IPv4 in the first 4 */
+	u8 family;			/* AF_INET or AF_INET6 */
+	u8 plen;
+	u32 congestion;			/* ppm */
+	u32 load;			/* ppm */
+	u64 updated_ns;			/* ktime_get_ns() of the last set */
+	u64 delay_ns;			/* what the levels yield, before staleness */
+};
+
+struct fs_dest_group {
+	u32 start;
+	u32 end;
+	u8 plen;
+};
+
+/*
+ * The destination table is immutable in structure: adding or removing a
+ * prefix publishes a new table (RCU) with a new generation, which flows
+ * notice and re-run the longest-prefix match for.  Entries are sorted IPv4
+ * first, then by prefix length (longest first), then by address; groups[]
+ * index the runs of equal prefix length per family.
+ */
+struct fs_dest_table {
+	struct rcu_head rcu;
+	u32 gen;
+	u32 count;
+	u32 nr_groups[2];		/* [0] IPv4, [1] IPv6 */
+	struct fs_dest_group groups[2][129];
+	struct fs_dest e[];
+};
+
+struct fs_sched_data {
+	/* datapath, under the qdisc lock */
+	struct fs_flow internal;	/* due packets of idle flows: plain FIFO */
+	struct fs_flow overflow;	/* shared flow past max_flows */
+	struct fs_flow *ready_head;	/* flows whose head is due, round robin */
+	struct fs_flow *ready_tail;
+	struct rb_root_cached throttled; /* flows by time_next */
+	u64 time_next_throttled;	/* earliest time_next, or ~0 */
+	struct rb_root *buckets;
+	u32 bucket_mask;
+	u32 flows;
+	u32 throttled_flows;
+	u64 default_delay;		/* ns, for no entry and non-IP */
+
+	struct fs_params p;		/* WRITE_ONCE by change, READ_ONCE by dump */
+
+	struct fs_dest_table __rcu *dests;
+	u32 dest_gen;			/* last generation published */
+
+	struct qdisc_watchdog watchdog;
+
+	/* counters, under the qdisc lock; dumped under the tree lock */
+	u64 stat_enqueued;
+	u64 stat_drops_limit;
+	u64 stat_drops_flow_limit;
+	u64 stat_passed;
+	u64 stat_delayed;
+	u64 stat_delay_total;
+	u64 stat_overflow;
+	u64 stat_alloc_errors;
+	u64 stat_gc;
+	u64 stat_stale;
+	u64 stat_late_packets;
+	u64 stat_lateness_total;
+	u64 stat_lateness_max;
+	u64 stat_early;
+	u64 stat_watchdog;
+};
+
+/* The packet's departure time rides in the qdisc's private cb. */
+struct fs_skb_cb {
+	u64 time_to_send;		/* ns, CLOCK_MONOTONIC */
+	u8 delayed;			/* time_to_send > arrival */
+};
+
+static inline struct fs_skb_cb *fs_skb_cb(struct sk_buff *skb)
+{
+	qdisc_cb_private_validate(skb, sizeof(struct fs_skb_cb));
+	return (struct fs_skb_cb *)qdisc_skb_cb(skb)->data;
+}
+
+/* flow.c */
+int fs_flow_cache_init(void);
+void fs_flow_cache_exit(void);
+struct fs_flow *fs_flow_classify(struct fs_sched_data *q, struct sk_buff *skb,
+				 u64 now);
+void fs_flow_free_all(struct Qdisc *sch);
+struct rb_root *fs_buckets_alloc(u32 n);
+void fs_buckets_free(struct rb_root *b);
+void fs_flow_rehash(struct fs_sched_data *q, struct rb_root *nb, u32 n);
+void fs_flow_queue_purge(struct fs_flow *f);
+
+static inline void fs_flow_queue_add(struct fs_flow *f, struct sk_buff *skb)
+{
+	skb->next = NULL;
+	if (f->head)
+		f->tail->next = skb;
+	else
+		f->head = skb;
+	f->tail = skb;
+	f->qlen++;
+}
+
+static inline struct sk_buff *fs_flow_queue_pop(struct fs_flow *f)
+{
+	struct sk_buff *skb = f->head;
+
+	if (skb) {
+		f->head = skb->next;
+		skb_mark_not_on_list(skb);
+		f->qlen--;
+	}
+	return skb;
+}
+
+/* sched.c */
+void fs_sched_reset(struct fs_sched_data *q);
+void fs_ready_add(struct fs_sched_data *q, struct fs_flow *f);
+void fs_throttle(struct fs_sched_data *q, struct fs_flow *f, u64 due);
+void fs_unthrottle(struct fs_sched_data *q, u64 now);
+void fs_sched_forget(struct fs_sched_data *q, struct fs_flow *f);
+
+/* dest.c */
+u64 fs_delay_compute(const struct fs_params *p, u32 congestion, u32 load);
+const struct fs_dest *fs_dest_lookup(const struct fs_dest_table *t,
+				     struct sk_buff *skb);
+bool fs_dest_is_stale(const struct fs_dest *e, u64 stale_after, u64 now);
+struct fs_dest_update;
+int fs_dest_prepare(struct fs_sched_data *q, struct nlattr *dests, bool flush,
+		    u32 max_dests, struct fs_dest_update **out,
+		    struct netlink_ext_ack *extack);
+void fs_dest_commit(struct fs_sched_data *q, struct fs_dest_update *u);
+void fs_dest_update_free(struct fs_dest_update *u);
+void fs_dest_recompute(struct fs_sched_data *q);
+void fs_dest_table_free(struct fs_sched_data *q);
+u32 fs_dest_count_stale(struct fs_sched_data *q, u64 now);
+
+/* netlink.c */
+extern const struct Qdisc_class_ops fs_class_ops;
+void fs_params_default(struct fs_params *p);
+int fs_change(struct Qdisc *sch, struct nlattr *opt,
+	      struct netlink_ext_ack *extack);
+int fs_dump(struct Qdisc *sch, struct sk_buff *skb);
+int fs_dump_stats(struct Qdisc *sch, struct gnet_dump *d);
+
+#endif /* _FLOWSHAPE_H */

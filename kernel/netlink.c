@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * flowshape netlink: the TCA_OPTIONS policy, change, dump, xstats, and
+ * the destination table listed as read-only classes ("tc class show").
+ */
+
+#include <linux/kernel.h>
+#include <linux/log2.h>
+#include <net/netlink.h>
+#include "flowshape.h"
+
+#define FS_NS_MAX	(10ULL * NSEC_PER_SEC)
+
+static struct netlink_range_validation fs_packets_range = {
+	.min = 1, .max = 1000000,
+};
+
+static struct netlink_range_validation fs_buckets_range = {
+	.min = 1, .max = 1U << 20,
+};
+
+static struct netlink_range_validation fs_max_flows_range = {
+	.min = 1, .max = 1U << 24,
+};
+
+static struct netlink_range_validation fs_level_range = {
+	.min = 0, .max = FLOWSHAPE_LEVEL_ONE,
+};
+
+static struct netlink_range_validation fs_smoothing_range = {
+	.min = 0, .max = 990000,
+};
+
+static struct netlink_range_validation fs_quantum_range = {
+	.min = 256, .max = 1U << 20,
+};
+
+static struct netlink_range_validation fs_max_dests_range = {
+	.min = 1, .max = 65535,
+};
+
+static struct netlink_range_validation fs_flow_idle_range = {
+	.min = NSEC_PER_MSEC, .max = 3600ULL * NSEC_PER_SEC,
+};
+
+static struct netlink_range_validation fs_delay_range = {
+	.min = 0, .max = FS_NS_MAX,
+};
+
+static struct netlink_range_validation fs_slack_range = {
+	.min = 0, .max = 10 * NSEC_PER_MSEC,
+};
+
+static struct netlink_range_validation fs_stale_range = {
+	.min = NSEC_PER_MSEC, .max = FS_NS_MAX,
+};
+
+static const struct nla_policy fs_policy[TCA_FLOWSHAPE_MAX + 1] = {
+	[TCA_FLOWSHAPE_LIMIT]		= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_packets_range),
+	[TCA_FLOWSHAPE_FLOW_LIMIT]	= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_packets_range),
+	[TCA_FLOWSHAPE_BUCKETS]		= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_buckets_range),
+	[TCA_FLOWSHAPE_MAX_FLOWS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_max_flows_range),
+	[TCA_FLOWSHAPE_FLOW_IDLE]	= NLA_POLICY_FULL_RANGE(NLA_U64, &fs_flow_idle_range),
+	[TCA_FLOWSHAPE_CONGESTION_WEIGHT] = NLA_POLICY_FULL_RANGE(NLA_U64, &fs_delay_range),
+	[TCA_FLOWSHAPE_LOAD_WEIGHT]	= NLA_POLICY_FULL_RANGE(NLA_U64, &fs_delay_range),
+	[TCA_FLOWSHAPE_CONGESTION_THRESHOLD] = NLA_POLICY_FULL_RANGE(NLA_U32, &fs_level_range),
+	[TCA_FLOWSHAPE_LOAD_THRESHOLD]	= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_level_range),
+	[TCA_FLOWSHAPE_MAX_DELAY]	= NLA_POLICY_FULL_RANGE(NLA_U64, &fs_delay_range),
+	[TCA_FLOWSHAPE_SMOOTHING]	= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_smoothing_range),
+	[TCA_FLOWSHAPE_MODE]		= NLA_POLICY_MAX(NLA_U8, __FLOWSHAPE_MODE_MAX - 1),
+	[TCA_FLOWSHAPE_QUANTUM]		= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_quantum_range),
+	[TCA_FLOWSHAPE_TIMER_SLACK]	= NLA_POLICY_FULL_RANGE(NLA_U64, &fs_slack_range),
+	[TCA_FLOWSHAPE_STALE_AFTER]	= NLA_POLICY_FULL_RANGE(NLA_U64, &fs_stale_range),
+	[TCA_FLOWSHAPE_DEFAULT_CONGESTION] = NLA_POLICY_FULL_RANGE(NLA_U32, &fs_level_range),
+	[TCA_FLOWSHAPE_DEFAULT_LOAD]	= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_level_range),
+	[TCA_FLOWSHAPE_DESTS]		= { .type = NLA_NESTED },
+	[TCA_FLOWSHAPE_DEST_FLUSH]	= { .type = NLA_FLAG },
+	[TCA_FLOWSHAPE_MAX_DESTS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_max_dests_range),
+	[TCA_FLOWSHAPE_PAD]		= { .type = NLA_REJECT },
+};
+
+void fs_params_default(struct fs_params *p)
+{
+	*p = (struct fs_params) {
+		.limit			= 10000,
+		.flow_limit		= 1000,
+		.buckets		= 1024,
+		.max_flows		= 65536,
+		.quantum		= 1514,
+		.max_dests		= 4096,
+		.congestion_threshold	= FLOWSHAPE_LEVEL_ONE / 5,
+		.load_threshold		= FLOWSHAPE_LEVEL_ONE / 2,
+		.smoothing		= 0,
+		.default_congestion	= 0,
+		.default_load		= 0,
+		.mode			= FLOWSHAPE_MODE_SPREAD,
+		.flow_idle		= 3 * NSEC_PER_SEC,
+		.congestion_weight	= 10 * NSEC_PER_MSEC,
+		.load_weight		= 10 * NSEC_PER_MSEC,
+		.max_delay		= 50 * NSEC_PER_MSEC,
+		.timer_slack		= 10 * NSEC_PER_USEC,
+		.stale_after		= 5 * NSEC_PER_SEC,
+	};
+}
+
+static void fs_set_u32(u32 *dst, struct nlattr *a)
+{
+	if (a)
+		WRITE_ONCE(*dst, nla_get_u32(a));
+}
+
+static void fs_set_u64(u64 *dst, struct nlattr *a)
+{
+	if (a)
+		WRITE_ONCE(*dst, nla_get_u64(a));
+}
+
+/*
+ * Validate everything first (policy, cross-checks, destination updates,
+ * allocations), then apply under the tree lock what cannot fail.  Queued
+ * packets are never dropped and counters never reset.
+ */
+int fs_change(struct Qdisc *sch, struct nlattr *opt,
+	      struct netlink_ext_ack *extack)
+{
+	struct fs_sched_data *q = qdisc_priv(sch);
+	struct nlattr *tb[TCA_FLOWSHAPE_MAX + 1];
+	struct fs_dest_update *upd = NULL;
+	struct rb_root *nb = NULL, *ob = NULL;
+	bool delays_changed;
+	u32 buckets = 0, max_dests;
+	int err;
+
+	if (!opt)
+		return 0;
+
+	err = nla_parse_nested(tb, TCA_FLOWSHAPE_MAX, opt, fs_policy, extack);
+	if (err < 0)
+		return err;
+
+	if (tb[TCA_FLOWSHAPE_BUCKETS]) {
+		buckets = nla_get_u32(tb[TCA_FLOWSHAPE_BUCKETS]);
+		if (!is_power_of_2(buckets)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[TCA_FLOWSHAPE_BUCKETS],
+					    "flowshape: buckets must be a power of 2");
+			return -EINVAL;
+		}
+		if (buckets != q->p.buckets) {
+			nb = fs_buckets_alloc(buckets);
+			if (!nb)
+				return -ENOMEM;
+		}
+	}
+
+	max_dests = tb[TCA_FLOWSHAPE_MAX_DESTS] ?
+		    nla_get_u32(tb[TCA_FLOWSHAPE_MAX_DESTS]) : q->p.max_dests;
+	if (tb[TCA_FLOWSHAPE_DESTS] || tb[TCA_FLOWSHAPE_DEST_FLUSH] ||
+	    tb[TCA_FLOWSHAPE_MAX_DESTS]) {
+		err = fs_dest_prepare(q, tb[TCA_FLOWSHAPE_DESTS],
+				      nla_get_flag(tb[TCA_FLOWSHAPE_DEST_FLUSH]),
+				      max_dests, &upd, extack);
+		if (err) {
+			fs_buckets_free(nb);
+			return err;
+		}
+	}
+
+	delays_changed = tb[TCA_FLOWSHAPE_CONGESTION_WEIGHT] ||
+			 tb[TCA_FLOWSHAPE_LOAD_WEIGHT] ||
+			 tb[TCA_FLOWSHAPE_CONGESTION_THRESHOLD] ||
+			 tb[TCA_FLOWSHAPE_LOAD_THRESHOLD] ||
+			 tb[TCA_FLOWSHAPE_MAX_DELAY];
+
+	sch_tree_lock(sch);
+	if (tb[TCA_FLOWSHAPE_LIMIT]) {
+		/* A lower limit refuses new packets until the backlog
+		 * drains below it; it never drops what is queued.
+		 */
+		fs_set_u32(&q->p.limit, tb[TCA_FLOWSHAPE_LIMIT]);
+		WRITE_ONCE(sch->limit, q->p.limit);
+	}
+	fs_set_u32(&q->p.flow_limit, tb[TCA_FLOWSHAPE_FLOW_LIMIT]);
+	fs_set_u32(&q->p.max_flows, tb[TCA_FLOWSHAPE_MAX_FLOWS]);
+	fs_set_u64(&q->p.flow_idle, tb[TCA_FLOWSHAPE_FLOW_IDLE]);
+	fs_set_u64(&q->p.congestion_weight, tb[TCA_FLOWSHAPE_CONGESTION_WEIGHT]);
+	fs_set_u64(&q->p.load_weight, tb[TCA_FLOWSHAPE_LOAD_WEIGHT]);
+	fs_set_u32(&q->p.congestion_threshold, tb[TCA_FLOWSHAPE_CONGESTION_THRESHOLD]);
+	fs_set_u32(&q->p.load_threshold, tb[TCA_FLOWSHAPE_LOAD_THRESHOLD]);
+	fs_set_u64(&q->p.max_delay, tb[TCA_FLOWSHAPE_MAX_DELAY]);
+	fs_set_u32(&q->p.smoothing, tb[TCA_FLOWSHAPE_SMOOTHING]);
+	fs_set_u32(&q->p.quantum, tb[TCA_FLOWSHAPE_QUANTUM]);
+	fs_set_u64(&q->p.timer_slack, tb[TCA_FLOWSHAPE_TIMER_SLACK]);
+	fs_set_u64(&q->p.stale_after, tb[TCA_FLOWSHAPE_STALE_AFTER]);
+	fs_set_u32(&q->p.default_congestion, tb[TCA_FLOWSHAPE_DEFAULT_CONGESTION]);
+	fs_set_u32(&q->p.default_load, tb[TCA_FLOWSHAPE_DEFAULT_LOAD]);
+	fs_set_u32(&q->p.max_dests, tb[TCA_FLOWSHAPE_MAX_DESTS]);
+	if (tb[TCA_FLOWSHAPE_MODE])
+		WRITE_ONCE(q->p.mode, nla_get_u8(tb[TCA_FLOWSHAPE_MODE]));
+	if (nb) {
+		ob = q->buckets;
+		fs_flow_rehash(q, nb, buckets);
+		WRITE_ONCE(q->p.buckets, buckets);
+	}
+	q->default_delay = fs_delay_compute(&q->p, q->p.default_congestion,
+					    q->p.default_load);
+	sch_tree_unlock(sch);
+
+	fs_buckets_free(ob);
+	if (upd) {
+		fs_dest_commit(q, upd);
+		fs_dest_update_free(upd);
+	}
+	if (delays_changed)
+		fs_dest_recompute(q);
+	return 0;
+}
+
+static int fs_put_u64(struct sk_buff *skb, int type, u64 v)
+{
+	return nla_put_u64_64bit(skb, type, v, TCA_FLOWSHAPE_PAD);
+}
+
+int fs_dump(struct Qdisc *sch, struct sk_buff *skb)
+{
+	struct fs_sched_data *q = qdisc_priv(sch);
+	const struct fs_params *p = &q->p;
+	struct nlattr *opts;
+
+	opts = nla_nest_start_noflag(skb, TCA_OPTIONS);
+	if (!opts)
+		return -EMSGSIZE;
+
+	if (nla_put_u32(skb, TCA_FLOWSHAPE_LIMIT, READ_ONCE(p->limit)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_FLOW_LIMIT, READ_ONCE(p->flow_limit)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_BUCKETS, READ_ONCE(p->buckets)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_MAX_FLOWS, READ_ONCE(p->max_flows)) ||
+	    fs_put_u64(skb, TCA_FLOWSHAPE_FLOW_IDLE, READ_ONCE(p->flow_idle)) ||
+	    nla_put_u8(skb, TCA_FLOWSHAPE_MODE, READ_ONCE(p->mode)) ||
+	    fs_put_u64(skb, TCA_FLOWSHAPE_CONGESTION_WEIGHT,
+		       READ_ONCE(p->congestion_weight)) ||
+	    fs_put_u64(skb, TCA_FLOWSHAPE_LOAD_WEIGHT, READ_ONCE(p->load_weight)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_CONGESTION_THRESHOLD,
+			READ_ONCE(p->congestion_threshold)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_LOAD_THRESHOLD,
+			READ_ONCE(p->load_threshold)) ||
+	    fs_put_u64(skb, TCA_FLOWSHAPE_MAX_DELAY, READ_ONCE(p->max_delay)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_SMOOTHING, READ_ONCE(p->smoothing)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_QUANTUM, READ_ONCE(p->quantum)) ||
+	    fs_put_u64(skb, TCA_FLOWSHAPE_TIMER_SLACK, READ_ONCE(p->timer_slack)) ||
+	    fs_put_u64(skb, TCA_FLOWSHAPE_STALE_AFTER, READ_ONCE(p->stale_after)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_DEFAULT_CONGESTION,
+			READ_ONCE(p->default_congestion)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_DEFAULT_LOAD,
+			READ_ONCE(p->default_load)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_MAX_DESTS, READ_ONCE(p->max_dests)))
+		goto nla_put_failure;
+
+	return nla_nest_end(skb, opts);
+
+nla_put_failure:
+	nla_nest_cancel(skb, opts);
+	return -EMSGSIZE;
+}
+
+int fs_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
+{
+	struct fs_sched_data *q = qdisc_priv(sch);
+	struct tc_flowshape_xstats st = { 0 };
+	const struct fs_dest_table *t;
+	u64 now = ktime_get_ns();
+
+	st.stale_dests = fs_dest_count_stale(q, now);
+
+	sch_tree_lock(sch);
+	st.enqueued = q->stat_enqueued;
+	st.drops_limit = q->stat_drops_limit;
+	st.drops_flow_limit = q->stat_drops_flow_limit;
+	st.passed = q->stat_passed;
+	st.delayed = q->stat_delayed;
+	st.delay_total_ns = q->stat_delay_total;
+	st.overflow_packets = q->stat_overflow;
+	st.alloc_errors = q->stat_alloc_errors;
+	st.gc_flows = q->stat_gc;
+	st.stale_packets = q->stat_stale;
+	st.late_packets = q->stat_late_packets;
+	st.lateness_total_ns = q->stat_lateness_total;
+	st.lateness_max_ns = q->stat_lateness_max;
+	st.early_releases = q->stat_early;
+	st.watchdog_armed = q->stat_watchdog;
+	st.flows = q->flows;
+	st.throttled_flows = q->throttled_flows;
+	if (q->throttled_flows && q->time_next_throttled > now)
+		st.next_release_ns = q->time_next_throttled - now;
+	sch_tree_unlock(sch);
+
+	rcu_read_lock();
+	t = rcu_dereference(q->dests);
+	st.dests = t ? t->count : 0;
+	rcu_read_unlock();
+
+	return gnet_stats_copy_app(d, &st, sizeof(st));
+}
+
+/*
+ * The destination table as classes: class MAJOR:N is entry N-1 of the
+ * current table.  Read-only: there is nothing to graft or change.
+ */
+static const struct fs_dest *fs_class_entry(struct Qdisc *sch, unsigned long cl)
+{
+	struct fs_sched_data *q = qdisc_priv(sch);
+	const struct fs_dest_table *t = rtnl_dereference(q->dests);
+
+	if (!t || !cl || cl > t->count)
+		return NULL;
+	return &t->e[cl - 1];
+}
+
+static struct Qdisc *fs_class_leaf(struct Qdisc *sch, unsigned long cl)
+{
+	return NULL;
+}
+
+static unsigned long fs_class_find(struct Qdisc *sch, u32 classid)
+{
+	unsigned long cl = TC_H_MIN(classid);
+
+	return fs_class_entry(sch, cl) ? cl : 0;
+}
+
+static int fs_class_dump(struct Qdisc *sch, unsigned long cl,
+			 struct sk_buff *skb, struct tcmsg *tcm)
+{
+	struct fs_sched_data *q = qdisc_priv(sch);
+	const struct fs_dest *e = fs_class_entry(sch, cl);
+	u64 now = ktime_get_ns(), updated, stale_after;
+	struct nlattr *opts;
+	bool stale;
+
+	if (!e)
+		return -ENOENT;
+	/* tcm_parent stays the qdisc's handle: entries hang off it. */
+	tcm->tcm_handle |= TC_H_MIN(cl);
+	tcm->tcm_info = 0;
+
+	updated = READ_ONCE(e->updated_ns);
+	stale_after = READ_ONCE(q->p.stale_after);
+	stale = fs_dest_is_stale(e, stale_after, now);
+
+	opts = nla_nest_start_noflag(skb, TCA_OPTIONS);
+	if (!opts)
+		return -EMSGSIZE;
+	if (nla_put(skb, e->family == AF_INET ? TCA_FLOWSHAPE_DEST_IPV4 :
+					     TCA_FLOWSHAPE_DEST_IPV6,
+		    e->family == AF_INET ? 4 : 16, e->addr) ||
+	    nla_put_u8(skb, TCA_FLOWSHAPE_DEST_PLEN, e->plen) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_DEST_CONGESTION, READ_ONCE(e->congestion)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_DEST_LOAD, READ_ONCE(e->load)) ||
+	    nla_put_u64_64bit(skb, TCA_FLOWSHAPE_DEST_AGE,
+			      now > updated ? now - updated : 0,
+			      TCA_FLOWSHAPE_DEST_PAD) ||
+	    nla_put_u64_64bit(skb, TCA_FLOWSHAPE_DEST_DELAY,
+			      stale ? 0 : READ_ONCE(e->delay_ns),
+			      TCA_FLOWSHAPE_DEST_PAD) ||
+	    (stale && nla_put_flag(skb, TCA_FLOWSHAPE_DEST_STALE)))
+		goto nla_put_failure;
+	return nla_nest_end(skb, opts);
+
+nla_put_failure:
+	nla_nest_cancel(skb, opts);
+	return -EMSGSIZE;
+}
+
+static void fs_class_walk(struct Qdisc *sch, struct qdisc_walker *arg)
+{
+	struct fs_sched_data *q = qdisc_priv(sch);
+	const struct fs_dest_table *t = rtnl_dereference(q->dests);
+	u32 i;
+
+	if (arg->stop || !t)
+		return;
+	for (i = 0; i < t->count; i++) {
+		if (arg->count < arg->skip) {
+			arg->count++;
+			continue;
+		}
+		if (arg->fn(sch, i + 1, arg) < 0) {
+			arg->stop = 1;
+			break;
+		}
+		arg->count++;
+	}
+}
+
+const struct Qdisc_class_ops fs_class_ops = {
+	.leaf		= fs_class_leaf,
+	.find		= fs_class_find,
+	.walk		= fs_class_walk,
+	.dump		= fs_class_dump,
+};
