@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: host-side tests, then the selftests inside a VM booted on the
+# kernel the module was built for.  Logs go to build/check/; the last line
+# is the summary "N passed, N failed, N skipped".
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+logs=$top/build/check
+mkdir -p "$logs"
+passed=0 failed=0 skipped=0
+
+# count_tap FILE: add a TAP stream's top-level results to the totals.
+count_tap()
+{
+	local p f s
+	p=$(grep -Ec '^ok [0-9]+' "$1")
+	s=$(grep -Ec '^ok [0-9]+ .*# SKIP' "$1")
+	f=$(grep -Ec '^not ok [0-9]+' "$1")
+	passed=$((passed + p - s))
+	skipped=$((skipped + s))
+	failed=$((failed + f))
+}
+
+# run_host NAME CMD...: a host-side TAP test program.
+run_host()
+{
+	local name=$1 log=$logs/$1.tap
+	shift
+	echo "== host: $name"
+	"$@" >"$log" 2>&1
+	local rc=$?
+	cat "$log"
+	count_tap "$log"
+	# A crash before any result must still count as a failure.
+	if [[ $rc -ne 0 ]] && ! grep -q '^not ok' "$log"; then
+		failed=$((failed + 1))
+	fi
+}
+
+run_host tc-plugin tc/tests/host.sh
+
+echo "== vm: selftests"
+make -s -C selftests all || failed=$((failed + 1))
+vmlog=$logs/selftests.log
+tools/vm/run -- make -s -C selftests run_tests 2>&1 | tr -d '\r' | tee "$vmlog"
+vmrc=${PIPESTATUS[0]}
+count_tap "$vmlog"
+if [[ $vmrc -ne 0 ]] && ! grep -q '^not ok' "$vmlog"; then
+	# The tests passed but the VM run did not (kernel splat, taint,
+	# timeout, crash): that is a failure of its own.
+	echo "vm: run failed with status $vmrc" >&2
+	failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
+((failed == 0))
