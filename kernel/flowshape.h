@@ -203,7 +203,6 @@ void fs_sched_reset(struct fs_sched_data *q);
 void fs_ready_add(struct fs_sched_data *q, struct fs_flow *f);
 void fs_throttle(struct fs_sched_data *q, struct fs_flow *f, u64 due);
 void fs_unthrottle(struct fs_sched_data *q, u64 now);
-void fs_sched_forget(struct fs_sched_data *q, struct fs_flow *f);
 
 /* dest.c */
 u64 fs_delay_compute(const struct fs_params *p, u32 congestion, u32 load);

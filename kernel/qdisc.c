@@ -98,7 +98,8 @@ static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 
 	now = ktime_get_ns();
 	f = fs_flow_classify(q, skb, now);
-	if (unlikely(f->qlen >= q->p.flow_limit)) {
+	/* The overflow flow aggregates many flows: only limit bounds it. */
+	if (unlikely(f->qlen >= q->p.flow_limit && f != &q->overflow)) {
 		q->stat_drops_flow_limit++;
 		return qdisc_drop(skb, sch, to_free);
 	}

@@ -85,24 +85,3 @@ void fs_unthrottle(struct fs_sched_data *q, u64 now)
 	}
 	q->time_next_throttled = ~0ULL;
 }
-
-/* Take @f out of scheduling (it is about to be freed or emptied). */
-void fs_sched_forget(struct fs_sched_data *q, struct fs_flow *f)
-{
-	if (f->state == FS_FLOW_THROTTLED) {
-		fs_unthrottle_one(q, f);
-	} else if (f->state == FS_FLOW_READY) {
-		struct fs_flow **pp = &q->ready_head, *prev = NULL;
-
-		while (*pp && *pp != f) {
-			prev = *pp;
-			pp = &(*pp)->next;
-		}
-		if (*pp) {
-			*pp = f->next;
-			if (q->ready_tail == f)
-				q->ready_tail = prev;
-		}
-	}
-	f->state = FS_FLOW_IDLE;
-}
