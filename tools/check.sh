@@ -40,6 +40,10 @@ run_host()
 	fi
 }
 
+# Unit tests (cmocka, TAP output), each also built with ASan+UBSan.
+make -s -C tc unit >/dev/null || failed=$((failed + 1))
+run_host tc-unit env CMOCKA_MESSAGE_OUTPUT=TAP tc/build/test_parse
+run_host tc-unit-asan env CMOCKA_MESSAGE_OUTPUT=TAP tc/build/test_parse-asan
 run_host tc-plugin tc/tests/host.sh
 
 echo "== vm: selftests"

@@ -15,8 +15,10 @@ set -euo pipefail
 PKGS=(
 	make gcc libc6-dev pkg-config dpkg-dev xz-utils
 	linux-headers-amd64 linux-image-amd64 kmod
-	iproute2 iputils-ping jq
+	iproute2 iputils-ping jq strace groff-base man-db
 	libmnl-dev libcmocka-dev sparse
+	libcurl4-openssl-dev libjansson-dev libsystemd-dev
+	prometheus prometheus-node-exporter
 	qemu-system-x86 busybox-static
 )
 
