@@ -4,7 +4,7 @@
  *
  *	qdisc.c		qdisc ops: enqueue, dequeue, init, reset, destroy
  *	flow.c		the flow table: lookup, allocation, GC, rehash
- *	sched.c		release scheduling: ready round-robin, throttled tree
+ *	sched.c		release scheduling: ready round-robin, timing wheel
  *	dest.c		the destination table: LPM lookup, updates, delays
  *	netlink.c	policies, change, dump, the destination class listing
  */
@@ -49,7 +49,7 @@ struct fs_params {
 enum fs_flow_state {
 	FS_FLOW_IDLE,		/* nothing queued: in no list */
 	FS_FLOW_READY,		/* head is due: on the ready list */
-	FS_FLOW_THROTTLED,	/* head not due: in the throttled tree */
+	FS_FLOW_THROTTLED,	/* head not due: in the wheel or far tree */
 };
 
 /*
@@ -59,7 +59,7 @@ enum fs_flow_state {
 struct fs_flow {
 	struct sk_buff *head;		/* FIFO of queued packets */
 	struct sk_buff *tail;
-	struct fs_flow *next;		/* ready list link */
+	struct fs_flow *next;		/* ready list or wheel slot link */
 	u64 time_next;			/* head's due time while throttled, ns */
 	int credit;			/* DRR byte credit */
 	u32 qlen;
@@ -69,7 +69,7 @@ struct fs_flow {
 	u32 dest_gen;			/* table generation of @dest */
 	const struct fs_dest *dest;	/* cached LPM result, NULL: default */
 	struct rb_node hash_node;	/* in its bucket, keyed by hash */
-	struct rb_node throttle_node;	/* in q->throttled, by time_next */
+	struct rb_node throttle_node;	/* in q->far, by time_next */
 
 	u64 last_departure;		/* latest departure given, ns */
 	u64 applied_delay;		/* smoothed (EWMA) delay, ns */
@@ -113,14 +113,26 @@ struct fs_dest_table {
 	struct fs_dest e[];
 };
 
+/* Throttled flows due within the horizon, by due time: see sched.c. */
+#define FS_WHEEL_SHIFT	13			/* slot: 8.192 us */
+#define FS_WHEEL_SLOTS	8192U			/* horizon: ~67 ms */
+#define FS_WHEEL_MASK	(FS_WHEEL_SLOTS - 1)
+
+struct fs_wheel {
+	u64 cursor;			/* absolute slot of the last release */
+	unsigned long map[BITS_TO_LONGS(FS_WHEEL_SLOTS)]; /* non-empty slots */
+	struct fs_flow *slot[FS_WHEEL_SLOTS];
+};
+
 struct fs_sched_data {
 	/* datapath, under the qdisc lock */
 	struct fs_flow internal;	/* due packets of idle flows: plain FIFO */
 	struct fs_flow overflow;	/* shared flow past max_flows */
 	struct fs_flow *ready_head;	/* flows whose head is due, round robin */
 	struct fs_flow *ready_tail;
-	struct rb_root_cached throttled; /* flows by time_next */
-	u64 time_next_throttled;	/* earliest time_next, or ~0 */
+	struct fs_wheel *wheel;		/* throttled flows within the horizon */
+	struct rb_root_cached far;	/* throttled flows beyond it */
+	u64 time_next_throttled;	/* when to look again, or ~0 */
 	struct rb_root *buckets;
 	u32 bucket_mask;
 	u32 flows;
@@ -199,9 +211,11 @@ static inline struct sk_buff *fs_flow_queue_pop(struct fs_flow *f)
 }
 
 /* sched.c */
+int fs_sched_init(struct fs_sched_data *q);
+void fs_sched_destroy(struct fs_sched_data *q);
 void fs_sched_reset(struct fs_sched_data *q);
 void fs_ready_add(struct fs_sched_data *q, struct fs_flow *f);
-void fs_throttle(struct fs_sched_data *q, struct fs_flow *f, u64 due);
+void fs_throttle(struct fs_sched_data *q, struct fs_flow *f, u64 due, u64 now);
 void fs_unthrottle(struct fs_sched_data *q, u64 now);
 
 /* dest.c */

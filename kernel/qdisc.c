@@ -138,7 +138,7 @@ static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 			f->credit = q->p.quantum;
 			fs_ready_add(q, f);
 		} else {
-			fs_throttle(q, f, t);
+			fs_throttle(q, f, t, now);
 		}
 	}
 	return NET_XMIT_SUCCESS;
@@ -190,7 +190,7 @@ static struct sk_buff *flowshape_dequeue(struct Qdisc *sch)
 		skb = f->head;
 		if (fs_skb_cb(skb)->time_to_send > now) {
 			q->ready_head = f->next;
-			fs_throttle(q, f, fs_skb_cb(skb)->time_to_send);
+			fs_throttle(q, f, fs_skb_cb(skb)->time_to_send, now);
 			continue;
 		}
 		fs_flow_queue_pop(f);
@@ -256,11 +256,12 @@ static int flowshape_init(struct Qdisc *sch, struct nlattr *opt,
 	qdisc_watchdog_init_clockid(&q->watchdog, sch, CLOCK_MONOTONIC);
 	fs_params_default(&q->p);
 	sch->limit = q->p.limit;
-	fs_sched_reset(q);
 	q->overflow.dest_gen = ~0U;
 	RB_CLEAR_NODE(&q->overflow.throttle_node);
 	RB_CLEAR_NODE(&q->internal.throttle_node);
 
+	if (fs_sched_init(q))
+		return -ENOMEM;
 	q->buckets = fs_buckets_alloc(q->p.buckets);
 	if (!q->buckets)
 		return -ENOMEM;
@@ -277,6 +278,7 @@ static void flowshape_destroy(struct Qdisc *sch)
 	fs_reset_all(sch);
 	fs_buckets_free(q->buckets);
 	q->buckets = NULL;
+	fs_sched_destroy(q);
 	fs_dest_table_free(q);
 }
 

@@ -39,10 +39,13 @@ check_fail_msg "tc refuses limit 0" 'invalid limit "0"' \
 	n0 tc qdisc change dev d0 root flowshape limit 0
 check_fail_msg "tc refuses unknown keywords" 'unknown parameter "bogus"' \
 	n0 tc qdisc change dev d0 root flowshape bogus 1
-# The kernel's policy bounds what tc lets through, with an extack message.
-check_fail_msg "kernel refuses limit above 1000000 with extack" \
-	'Error: .*(range|limit)' \
+check_fail_msg "tc refuses limit above 1000000" 'invalid limit "2000000"' \
 	n0 tc qdisc change dev d0 root flowshape limit 2000000
+# The kernel's policy holds even for what tc would never send: fsnl sends
+# raw attributes and prints the extack message.
+check_fail_msg "kernel refuses limit above 1000000 with extack" \
+	'Error: .*range' \
+	n0 "$FS_SELFTESTS/fsnl" change d0 limit=2000000
 check_eq "refused change left the limit alone" 77 "$(jlimit)"
 
 check "delete" n0 tc qdisc del dev d0 root
