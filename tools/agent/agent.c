@@ -1,0 +1,748 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The measuring round, the push and the reload.  See agent.h for the life
+ * of a round; what is shown of it (--dry-run, /metrics) is in report.c.
+ */
+#include <errno.h>
+#include <math.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/pkt_sched.h>
+
+#include "agent.h"
+#include "scrape.h"
+#include "util.h"
+
+#define SCRAPE_MAX_BODY	(32u << 20)
+#define ROUND_SLACK_NS	(20 * NSEC_PER_MSEC)
+
+/* Why a destination is not pushed: shown by --dry-run, logged on change. */
+static const char WHY_NO_REPLY[] = "no probe reply";
+static const char WHY_NO_BASELINE[] = "no RTT yet";
+static const char WHY_METRICS_DEAD[] = "metrics source failed";
+static const char WHY_LOAD_WAIT[] = "load needs a second scrape";
+static const char WHY_LOAD_MISSING[] = "metrics lack a weighted component";
+static const char WHY_PROMQL[] = "no data from Prometheus";
+
+static void dest_reset(struct dest_state *d, const struct cfg_dest *cfg)
+{
+	memset(d, 0, sizeof(*d));
+	d->cfg = cfg;
+}
+
+void dest_prefix_text(const struct cfg_dest *c, char *buf, size_t len)
+{
+	format_prefix(buf, len, c->family, c->addr, c->plen);
+}
+
+int agent_init(struct agent *a, struct config *cfg, bool dry_run, bool json)
+{
+	char err[256];
+	size_t i;
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	a->cfg = cfg;
+	a->dry_run = dry_run;
+	a->json = json;
+	a->out = stdout;
+	a->ms.lfd = -1;
+	est_params_from_config(&a->ep, cfg);
+	a->d = xcalloc(cfg->ndests, sizeof(*a->d));
+	a->nd = cfg->ndests;
+	for (i = 0; i < a->nd; i++)
+		dest_reset(&a->d[i], &cfg->dests[i]);
+	a->qc = xcalloc(cfg->nqdiscs, sizeof(*a->qc));
+	probe_engine_init(&a->pe);
+	if (http_init(&a->http)) {
+		log_err("cannot initialise libcurl");
+		return -1;
+	}
+	a->have_http = true;
+	if (!dry_run) {
+		r = nl_open(&a->nl, true);
+		if (r) {
+			log_err("cannot open rtnetlink: %s", strerror(-r));
+			return -1;
+		}
+		a->have_nl = true;
+	}
+	if (cfg->metrics_enabled && !dry_run) {
+		if (metrics_open(&a->ms, &cfg->metrics_addr, cfg->metrics_addrlen,
+				 agent_render_metrics, a, err, sizeof(err))) {
+			log_err("%s", err);
+			return -1;
+		}
+	}
+	a->rescan = true;
+	return 0;
+}
+
+void agent_destroy(struct agent *a)
+{
+	size_t i;
+
+	for (i = 0; i < PQ_COUNT; i++)
+		promql_vec_free(&a->pq[i]);
+	probe_engine_close(&a->pe);
+	if (a->have_http)
+		http_cleanup(&a->http);
+	if (a->have_nl)
+		nl_close(&a->nl);
+	metrics_close(&a->ms);
+	free(a->d);
+	free(a->qi);
+	free(a->qc);
+	config_free(a->cfg);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ---- measurements ---------------------------------------------------- */
+
+static void on_probe(void *arg, void *owner, bool ok, uint64_t rtt_ns)
+{
+	struct dest_state *d = owner;
+
+	(void)arg;
+	if (!ok) {
+		d->nlost++;
+		d->probes_lost++;
+	} else if (d->nrtt < ROUND_RTTS) {
+		d->rtts[d->nrtt++] = rtt_ns;
+	}
+}
+
+static void on_scrape(void *arg, void *owner, int status, const char *body,
+		      size_t len, const char *err)
+{
+	struct dest_state *d = owner;
+	struct prom_stats st;
+	char why[300];
+
+	(void)arg;
+	d->scrape_pending = false;
+	d->scrapes++;
+	why[0] = '\0';
+	if (err)
+		snprintf(why, sizeof(why), "%s", err);
+	else if (status != 200)
+		snprintf(why, sizeof(why), "HTTP status %d", status);
+	else if (node_sample_parse(body, len, d->cfg->net_device, now_ns(),
+				   &d->cur, &st))
+		snprintf(why, sizeof(why), "not a Prometheus text exposition");
+	if (why[0]) {
+		d->scrape_errors++;
+		log_info("%s: %s: %s", d->cfg->name, d->cfg->metrics_url, why);
+		return;
+	}
+	if (st.bad_lines)
+		log_debug("%s: %u malformed line(s), first at line %u", d->cfg->name,
+			  st.bad_lines, st.first_bad_line);
+	d->scrape_ok = true;
+}
+
+static void on_promql(void *arg, void *owner, int status, const char *body,
+		      size_t len, const char *err)
+{
+	struct agent *a = arg;
+	size_t i = (size_t)((struct promql_vec *)owner - a->pq);
+	char why[300];
+
+	a->pq_pending--;
+	why[0] = '\0';
+	if (err) {
+		snprintf(why, sizeof(why), "%s", err);
+	} else if (promql_parse_vector(body, len, &a->pq[i], why, sizeof(why))) {
+		if (status != 200 && !strstr(why, "query failed"))
+			snprintf(why, sizeof(why), "HTTP status %d", status);
+	}
+	if (why[0]) {
+		a->promql_errors++;
+		log_warn("Prometheus query %zu: %s", i, why);
+		return;
+	}
+	a->pq_ok[i] = true;
+}
+
+void agent_round_start(struct agent *a, uint64_t now)
+{
+	const struct config *c = a->cfg;
+	bool need_pq = false;
+	size_t i;
+	unsigned int k;
+
+	a->round_active = true;
+	a->round_start = now;
+	a->round_deadline = now + (c->probe_timeout_ns > c->http_timeout_ns ?
+				   c->probe_timeout_ns : c->http_timeout_ns) +
+			    ROUND_SLACK_NS;
+	for (i = 0; i < a->nd; i++) {
+		struct dest_state *d = &a->d[i];
+		const struct cfg_dest *dc = d->cfg;
+
+		d->nrtt = d->nlost = 0;
+		d->scrape_pending = d->scrape_ok = false;
+		if (dc->probe != PROBE_NONE) {
+			for (k = 0; k < c->probes; k++) {
+				d->probes_sent++;
+				if (probe_start(&a->pe, d, dc->probe, &dc->probe_addr,
+						dc->probe_addrlen, c->probe_timeout_ns)) {
+					d->nlost++;
+					d->probes_lost++;
+				}
+			}
+		}
+		if (dc->metrics == METRICS_URL) {
+			if (http_get(&a->http, dc->metrics_url, SCRAPE_ACCEPT,
+				     c->http_timeout_ns, SCRAPE_MAX_BODY, d,
+				     on_scrape, a))
+				d->scrape_errors++;
+			else
+				d->scrape_pending = true;
+		}
+		need_pq |= dc->metrics == METRICS_PROMQL;
+	}
+	if (!need_pq)
+		return;
+	for (i = 0; i < PQ_COUNT; i++) {
+		char q[512], *url;
+
+		promql_vec_free(&a->pq[i]);
+		a->pq_ok[i] = false;
+		promql_query_text((enum promql_query)i, c->promql_rate_window_ns,
+				  q, sizeof(q));
+		url = promql_url(c->prometheus_url, q);
+		if (!http_get(&a->http, url, "application/json", c->http_timeout_ns,
+			      SCRAPE_MAX_BODY, &a->pq[i], on_promql, a))
+			a->pq_pending++;
+		else
+			a->promql_errors++;
+		free(url);
+	}
+}
+
+bool agent_round_done(const struct agent *a)
+{
+	return a->round_active && a->pe.n == 0 && http_pending(&a->http) == 0;
+}
+
+static void end_pending(struct agent *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nd; i++) {
+		struct dest_state *d = &a->d[i];
+
+		if (d->scrape_pending) {
+			http_cancel_owner(&a->http, d);
+			d->scrape_pending = false;
+			d->scrape_errors++;
+			log_info("%s: %s: no answer within http_timeout",
+				 d->cfg->name, d->cfg->metrics_url);
+		}
+	}
+	for (i = 0; i < PQ_COUNT; i++)
+		http_cancel_owner(&a->http, &a->pq[i]);
+	if (a->pq_pending) {
+		a->promql_errors++;
+		log_warn("Prometheus: no answer within http_timeout");
+	}
+	a->pq_pending = 0;
+}
+
+/* ---- levels ------------------------------------------------------------ */
+
+static const char *dest_congestion(struct agent *a, struct dest_state *d,
+				   uint64_t now)
+{
+	double c;
+
+	if (d->cfg->probe == PROBE_NONE) {
+		level_update(&d->congestion, 0, a->cfg->hysteresis);
+		return NULL;
+	}
+	rtt_est_round(&d->rtt, &a->ep, now, d->rtts, d->nrtt, d->nlost);
+	if (!rtt_est_congestion(&d->rtt, &a->ep, now, &c)) {
+		level_update(&d->congestion, NAN, 0);
+		return d->nrtt ? WHY_NO_BASELINE : WHY_NO_REPLY;
+	}
+	level_update(&d->congestion, c, a->cfg->hysteresis);
+	return NULL;
+}
+
+static const char *dest_load(struct agent *a, struct dest_state *d)
+{
+	const struct cfg_dest *dc = d->cfg;
+	double load, rx, tx;
+
+	d->parts.cpu = d->parts.memory = d->parts.network = NAN;
+	switch (dc->metrics) {
+	case METRICS_NONE:
+		level_update(&d->load, 0, a->cfg->hysteresis);
+		return NULL;
+	case METRICS_URL:
+		if (!d->scrape_ok) {
+			level_update(&d->load, NAN, 0);
+			return WHY_METRICS_DEAD;
+		}
+		load_parts_from_nodes(d->have_prev ? &d->prev : NULL, &d->cur,
+				      dc->link_speed_bps, &d->parts);
+		d->prev = d->cur;
+		d->have_prev = true;
+		break;
+	case METRICS_PROMQL:
+		if (a->pq_ok[PQ_CPU])
+			promql_instance_value(&a->pq[PQ_CPU], dc->instance, &d->parts.cpu);
+		if (a->pq_ok[PQ_MEMORY])
+			promql_instance_value(&a->pq[PQ_MEMORY], dc->instance,
+					      &d->parts.memory);
+		if (a->pq_ok[PQ_RX] && a->pq_ok[PQ_TX] && dc->link_speed_bps > 0 &&
+		    promql_instance_net(&a->pq[PQ_RX], dc->instance, dc->net_device, &rx) &&
+		    promql_instance_net(&a->pq[PQ_TX], dc->instance, dc->net_device, &tx))
+			d->parts.network = clamp01((rx > tx ? rx : tx) * 8 /
+						   dc->link_speed_bps);
+		if (!isnan(d->parts.cpu))
+			d->parts.cpu = clamp01(d->parts.cpu);
+		if (!isnan(d->parts.memory))
+			d->parts.memory = clamp01(d->parts.memory);
+		break;
+	}
+	if (!load_combine(&dc->w, &d->parts, &load)) {
+		level_update(&d->load, NAN, 0);
+		if (dc->metrics == METRICS_PROMQL)
+			return WHY_PROMQL;
+		/* A rate needs two scrapes: say so rather than "missing". */
+		if ((dc->w.cpu > 0 && isnan(d->parts.cpu) && d->cur.have_cpu) ||
+		    (dc->w.network > 0 && isnan(d->parts.network) && d->cur.have_net))
+			return WHY_LOAD_WAIT;
+		return WHY_LOAD_MISSING;
+	}
+	level_update(&d->load, load, a->cfg->hysteresis);
+	return NULL;
+}
+
+static void dest_finish(struct agent *a, struct dest_state *d, uint64_t now)
+{
+	const char *why_c = dest_congestion(a, d, now);
+	const char *why_l = dest_load(a, d);
+	const char *why = why_c ? why_c : why_l;
+
+	if (why != d->why || a->rounds == 1) {
+		if (why)
+			log_msg(why == WHY_LOAD_WAIT || why == WHY_NO_BASELINE ?
+				LOG_LVL_INFO : LOG_LVL_NOTICE,
+				"%s: not pushed: %s%s", d->cfg->name, why,
+				d->pushed ? " (its kernel entry fails open after stale_after)" : "");
+		else
+			log_notice("%s: measured, pushing", d->cfg->name);
+	}
+	d->why = why;
+	d->pushed = !why;
+}
+
+/* ---- qdiscs and the push ----------------------------------------------- */
+
+static void handle_text(char *buf, size_t len, uint32_t h)
+{
+	if (h == TC_H_ROOT)
+		snprintf(buf, len, "root");
+	else
+		snprintf(buf, len, "%x:%x", TC_H_MAJ(h) >> 16, TC_H_MIN(h));
+}
+
+static void qdisc_name(const struct agent *a, const struct qdisc_inst *qi,
+		       char *buf, size_t len)
+{
+	char h[16], p[16];
+
+	handle_text(h, sizeof(h), qi->q.handle);
+	handle_text(p, sizeof(p), qi->q.parent);
+	snprintf(buf, len, "%s %s (parent %s)", a->cfg->qdiscs[qi->cfg_idx].dev, h, p);
+}
+
+static void resolve(struct agent *a)
+{
+	struct qdisc_inst *list = NULL;
+	size_t n = 0, i, k, j;
+	bool missing = false;
+	char err[256], name[64];
+
+	for (i = 0; i < a->cfg->nqdiscs; i++) {
+		const struct cfg_qdisc *cq = &a->cfg->qdiscs[i];
+		unsigned int ifindex = if_nametoindex(cq->dev);
+		struct nl_qdisc *found = NULL;
+		size_t nf = 0, matched = 0;
+
+		if (!ifindex) {
+			if (!a->missing_logged)
+				log_warn("[qdisc] line %d: no device %s", cq->line, cq->dev);
+			missing = true;
+			continue;
+		}
+		if (nl_find_qdiscs(&a->nl, (int)ifindex, &found, &nf, err, sizeof(err))) {
+			log_err("listing the qdiscs of %s: %s", cq->dev, err);
+			missing = true;
+			continue;
+		}
+		for (k = 0; k < nf; k++) {
+			if (!cq->any_parent && found[k].parent != cq->parent)
+				continue;
+			matched++;
+			for (j = 0; j < n; j++) {
+				if (list[j].q.ifindex == found[k].ifindex &&
+				    list[j].q.handle == found[k].handle)
+					break;
+			}
+			if (j < n)
+				continue;
+			list = xrealloc(list, (n + 1) * sizeof(*list));
+			list[n++] = (struct qdisc_inst){ .q = found[k], .cfg_idx = i };
+		}
+		free(found);
+		if (!matched) {
+			if (!a->missing_logged)
+				log_warn("[qdisc] line %d: no flowshape qdisc on %s%s",
+					 cq->line, cq->dev,
+					 cq->any_parent ? "" : " under that parent");
+			missing = true;
+		}
+	}
+	/* Say what we feed when it changes. */
+	if (n != a->nqi || (n && memcmp(list, a->qi, n * sizeof(*list)))) {
+		for (i = 0; i < n; i++) {
+			qdisc_name(a, &list[i], name, sizeof(name));
+			log_notice("feeding flowshape qdisc %s", name);
+		}
+	}
+	free(a->qi);
+	a->qi = list;
+	a->nqi = n;
+	/* Every qdisc found (again) gets stale_after with its next push: it
+	 * may be new, with the kernel's default. */
+	a->missing_logged = missing;
+	a->rescan = missing;	/* keep looking for the missing ones */
+}
+
+static size_t build_updates(const struct agent *a, struct nl_dest **out)
+{
+	struct nl_dest *u = xcalloc(a->nd, sizeof(*u));
+	size_t i, n = 0;
+
+	for (i = 0; i < a->nd; i++) {
+		const struct dest_state *d = &a->d[i];
+
+		if (!d->pushed || !d->congestion.known || !d->load.known)
+			continue;
+		u[n].family = d->cfg->family;
+		memcpy(u[n].addr, d->cfg->addr, 16);
+		u[n].plen = d->cfg->plen;
+		u[n].congestion_ppm = level_to_ppm(d->congestion.value);
+		u[n].load_ppm = level_to_ppm(d->load.value);
+		n++;
+	}
+	*out = u;
+	return n;
+}
+
+/* What the kernel made of it: the delay each entry yields now. */
+static void read_back(struct agent *a, const struct qdisc_inst *qi)
+{
+	struct nl_dest_info *info = NULL;
+	size_t n = 0, i, k;
+	char err[256];
+
+	if (nl_dump_dests(&a->nl, &qi->q, &info, &n, err, sizeof(err))) {
+		log_debug("reading the destination table: %s", err);
+		return;
+	}
+	for (i = 0; i < a->nd; i++) {
+		struct dest_state *d = &a->d[i];
+
+		d->kernel_known = false;
+		for (k = 0; k < n; k++) {
+			if (info[k].family == d->cfg->family &&
+			    info[k].plen == d->cfg->plen &&
+			    !memcmp(info[k].addr, d->cfg->addr,
+				    d->cfg->family == AF_INET ? 4 : 16)) {
+				d->kernel_known = true;
+				d->kernel_stale = info[k].stale;
+				d->kernel_delay_ns = info[k].delay_ns;
+				break;
+			}
+		}
+	}
+	free(info);
+}
+
+static int push_all(struct agent *a)
+{
+	struct nl_dest *u;
+	size_t n, i;
+	int failed = 0, r;
+	char err[512], name[64];
+	bool read = false;
+
+	if (a->rescan)
+		resolve(a);
+	n = build_updates(a, &u);
+	for (i = 0; i < a->nqi; i++) {
+		struct qdisc_inst *qi = &a->qi[i];
+		struct qdisc_counters *qc = &a->qc[qi->cfg_idx];
+		uint64_t stale = qi->stale_after_sent ? 0 : a->cfg->stale_after_ns;
+
+		if (!n && !stale)
+			continue;
+		r = nl_push(&a->nl, &qi->q, stale, u, n, err, sizeof(err));
+		if (r) {
+			qdisc_name(a, qi, name, sizeof(name));
+			log_err("push to %s refused: %s", name, err);
+			qc->push_errors++;
+			a->push_errors++;
+			failed++;
+			a->rescan = true;
+			continue;
+		}
+		qc->pushes++;
+		a->pushes++;
+		qi->stale_after_sent = true;
+		if (!read && a->cfg->metrics_enabled) {
+			read_back(a, qi);
+			read = true;
+		}
+	}
+	free(u);
+	snprintf(a->status, sizeof(a->status), "%zu of %zu destinations pushed to %zu qdisc(s)%s",
+		 n, a->nd, a->nqi, failed ? ", push errors" : "");
+	return failed;
+}
+
+int agent_round_finish(struct agent *a, uint64_t now)
+{
+	size_t i;
+
+	end_pending(a);
+	/* Probes still out count as lost: the round is over. */
+	probe_expire(&a->pe, UINT64_MAX, on_probe, a);
+	a->round_active = false;
+	a->rounds++;
+	for (i = 0; i < a->nd; i++)
+		dest_finish(a, &a->d[i], now);
+	if (a->dry_run) {
+		if (a->quiet_round)
+			return 0;
+		agent_print_round(a);
+		return 0;
+	}
+	return push_all(a);
+}
+
+void agent_maintain(struct agent *a)
+{
+	if (a->dry_run)
+		return;
+	if (a->repush) {
+		a->repush = false;
+		/* A qdisc came or went: find them and give them what we know
+		 * now rather than an interval later. */
+		resolve(a);
+		push_all(a);
+	}
+}
+
+/* ---- reload --------------------------------------------------------------- */
+
+static bool same_target(const struct cfg_dest *x, const struct cfg_dest *y)
+{
+	return x->family == y->family && x->plen == y->plen &&
+	       !memcmp(x->addr, y->addr, 16) && x->probe == y->probe &&
+	       x->probe_addrlen == y->probe_addrlen &&
+	       !memcmp(&x->probe_addr, &y->probe_addr, x->probe_addrlen);
+}
+
+static bool has_prefix(const struct config *c, const struct cfg_dest *x)
+{
+	size_t i;
+
+	for (i = 0; i < c->ndests; i++) {
+		if (c->dests[i].family == x->family && c->dests[i].plen == x->plen &&
+		    !memcmp(c->dests[i].addr, x->addr, 16))
+			return true;
+	}
+	return false;
+}
+
+/* Remove from each qdisc's table the entries of prefixes no longer
+ * configured (only those present: deleting a missing one fails). */
+static void delete_removed(struct agent *a, const struct config *ncfg)
+{
+	size_t i, k, j;
+	char err[512], name[64];
+
+	for (i = 0; i < a->nqi; i++) {
+		struct nl_dest_info *info = NULL;
+		struct nl_dest *del = xcalloc(a->nd, sizeof(*del));
+		size_t ninfo = 0, n = 0;
+
+		if (nl_dump_dests(&a->nl, &a->qi[i].q, &info, &ninfo, err, sizeof(err))) {
+			free(del);
+			continue;
+		}
+		for (k = 0; k < a->nd; k++) {
+			const struct cfg_dest *c = a->d[k].cfg;
+
+			if (has_prefix(ncfg, c))
+				continue;
+			for (j = 0; j < ninfo; j++) {
+				if (info[j].family == c->family && info[j].plen == c->plen &&
+				    !memcmp(info[j].addr, c->addr, c->family == AF_INET ? 4 : 16))
+					break;
+			}
+			if (j == ninfo)
+				continue;
+			del[n].family = c->family;
+			memcpy(del[n].addr, c->addr, 16);
+			del[n].plen = c->plen;
+			del[n].del = true;
+			n++;
+		}
+		if (n && nl_push(&a->nl, &a->qi[i].q, 0, del, n, err, sizeof(err))) {
+			qdisc_name(a, &a->qi[i], name, sizeof(name));
+			log_err("deleting removed destinations from %s: %s", name, err);
+		} else if (n) {
+			log_notice("deleted %zu removed destination(s)", n);
+		}
+		free(info);
+		free(del);
+	}
+}
+
+static bool same_sockaddr(const struct config *x, const struct config *y)
+{
+	return x->metrics_enabled == y->metrics_enabled &&
+	       x->metrics_addrlen == y->metrics_addrlen &&
+	       !memcmp(&x->metrics_addr, &y->metrics_addr, x->metrics_addrlen);
+}
+
+void agent_reconfigure(struct agent *a, struct config *ncfg)
+{
+	struct dest_state *nd = xcalloc(ncfg->ndests, sizeof(*nd));
+	char err[256];
+	size_t i, k;
+
+	/* The round in flight belongs to the old destinations. */
+	for (i = 0; i < a->nd; i++) {
+		probe_cancel_owner(&a->pe, &a->d[i]);
+		http_cancel_owner(&a->http, &a->d[i]);
+	}
+	for (i = 0; i < PQ_COUNT; i++)
+		http_cancel_owner(&a->http, &a->pq[i]);
+	a->pq_pending = 0;
+	a->round_active = false;
+
+	for (i = 0; i < ncfg->ndests; i++) {
+		const struct cfg_dest *c = &ncfg->dests[i];
+
+		dest_reset(&nd[i], c);
+		for (k = 0; k < a->nd; k++) {
+			if (!strcmp(a->d[k].cfg->name, c->name) &&
+			    same_target(a->d[k].cfg, c)) {
+				nd[i] = a->d[k];	/* keep its history */
+				nd[i].cfg = c;
+				break;
+			}
+		}
+	}
+	if (!a->dry_run)
+		delete_removed(a, ncfg);
+
+	if (!a->dry_run && !same_sockaddr(a->cfg, ncfg)) {
+		metrics_close(&a->ms);
+		if (ncfg->metrics_enabled &&
+		    metrics_open(&a->ms, &ncfg->metrics_addr, ncfg->metrics_addrlen,
+				 agent_render_metrics, a, err, sizeof(err)))
+			log_err("%s: serving no metrics", err);
+	}
+	free(a->d);
+	a->d = nd;
+	a->nd = ncfg->ndests;
+	free(a->qc);
+	a->qc = xcalloc(ncfg->nqdiscs, sizeof(*a->qc));
+	config_free(a->cfg);
+	a->cfg = ncfg;
+	est_params_from_config(&a->ep, ncfg);
+	/* stale_after may have changed, and so may the [qdisc] list. */
+	free(a->qi);
+	a->qi = NULL;
+	a->nqi = 0;
+	a->rescan = true;
+	a->missing_logged = false;
+}
+
+/* ---- event loop plumbing -------------------------------------------------- */
+
+size_t agent_pollfds(struct agent *a, struct pollfd *pfd, size_t max)
+{
+	size_t n = 0;
+
+	if (a->have_nl && nl_event_fd(&a->nl) >= 0 && n < max)
+		pfd[n++] = (struct pollfd){ .fd = nl_event_fd(&a->nl), .events = POLLIN };
+	n += metrics_pollfds(&a->ms, pfd + n, max - n);
+	n += probe_pollfds(&a->pe, pfd + n, max - n);
+	return n;
+}
+
+void agent_handle(struct agent *a, struct pollfd *pfd, size_t n, uint64_t now)
+{
+	size_t i;
+
+	(void)now;
+	for (i = 0; i < n; i++) {
+		if (pfd[i].revents && a->have_nl && pfd[i].fd == nl_event_fd(&a->nl)) {
+			if (nl_events_read(&a->nl)) {
+				log_info("a flowshape qdisc changed: looking again");
+				a->repush = true;
+			}
+		}
+	}
+	metrics_handle(&a->ms, pfd, n);
+	probe_handle(&a->pe, pfd, n, on_probe, a);
+	http_dispatch(&a->http);
+}
+
+uint64_t agent_next_deadline(const struct agent *a)
+{
+	uint64_t t = probe_next_deadline(&a->pe);
+	size_t i;
+
+	if (a->round_active && (!t || a->round_deadline < t))
+		t = a->round_deadline;
+	for (i = 0; i < a->ms.n; i++) {
+		if (!t || a->ms.c[i].deadline_ns < t)
+			t = a->ms.c[i].deadline_ns;
+	}
+	return t;
+}
+
+void agent_expire(struct agent *a, uint64_t now)
+{
+	probe_expire(&a->pe, now, on_probe, a);
+	metrics_expire(&a->ms, now);
+	http_dispatch(&a->http);
+	if (a->round_active && now >= a->round_deadline)
+		end_pending(a);
+}
+
+bool agent_needs_rates(const struct agent *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->nd; i++) {
+		const struct cfg_dest *c = a->d[i].cfg;
+
+		if (c->metrics == METRICS_URL && (c->w.cpu > 0 || c->w.network > 0))
+			return true;
+	}
+	return false;
+}

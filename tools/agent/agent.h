@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The agent's state and its measuring round.  Every interval a round
+ * starts: each destination's probes go out and its metrics are fetched;
+ * when all have answered (or at the round's deadline) the levels are
+ * computed and pushed, one message per qdisc.  Destinations whose
+ * congestion or load is unknown in this round are left out, so their
+ * kernel entries age and fail open at stale_after.
+ */
+#ifndef FSA_AGENT_H
+#define FSA_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "estimate.h"
+#include "http.h"
+#include "metrics.h"
+#include "nl.h"
+#include "probe.h"
+#include "promql.h"
+
+#define ROUND_RTTS	16	/* >= the "probes" maximum */
+
+struct dest_state {
+	const struct cfg_dest *cfg;	/* in agent.cfg */
+	struct rtt_est rtt;
+	struct level congestion, load;
+	/* the current round */
+	uint64_t rtts[ROUND_RTTS];
+	unsigned int nrtt, nlost;
+	bool scrape_pending, scrape_ok;
+	struct node_sample cur, prev;
+	bool have_prev;
+	/* results of the last finished round */
+	struct load_parts parts;
+	const char *why;		/* why not pushed; NULL if pushed */
+	bool pushed;
+	/* from the kernel's table after the push */
+	bool kernel_known, kernel_stale;
+	uint64_t kernel_delay_ns;
+	/* counters */
+	uint64_t probes_sent, probes_lost, scrapes, scrape_errors;
+};
+
+struct qdisc_inst {
+	struct nl_qdisc q;
+	size_t cfg_idx;			/* its [qdisc] section */
+	bool stale_after_sent;
+};
+
+struct qdisc_counters {
+	uint64_t pushes, push_errors;
+};
+
+struct agent {
+	struct config *cfg;
+	struct est_params ep;
+	struct dest_state *d;
+	size_t nd;
+	struct qdisc_inst *qi;
+	size_t nqi;
+	struct qdisc_counters *qc;	/* per [qdisc] section */
+	bool rescan;			/* look for the qdiscs again */
+	bool repush;			/* push the current levels now */
+	bool missing_logged;
+
+	struct nl nl;
+	struct probe_engine pe;
+	struct http http;
+	struct metrics_server ms;
+	bool have_nl, have_http;
+
+	bool round_active;
+	uint64_t round_start, round_deadline;
+	uint64_t rounds;
+	struct promql_vec pq[PQ_COUNT];
+	bool pq_ok[PQ_COUNT];
+	unsigned int pq_pending;
+	uint64_t promql_errors;
+
+	bool dry_run, json;
+	bool quiet_round;		/* --once warm-up round: print nothing */
+	FILE *out;			/* dry-run output */
+	uint64_t reloads, reload_errors;
+	uint64_t pushes, push_errors;
+	char status[256];
+};
+
+int agent_init(struct agent *a, struct config *cfg, bool dry_run, bool json);
+void agent_destroy(struct agent *a);
+/* Take a new configuration; keeps per-destination history where the
+ * destination (name, prefix, probe) is unchanged; deletes from the kernel
+ * the prefixes that are gone. */
+void agent_reconfigure(struct agent *a, struct config *cfg);
+
+void agent_round_start(struct agent *a, uint64_t now);
+/* True once every probe and fetch of the round has ended. */
+bool agent_round_done(const struct agent *a);
+/* Compute, push (or print in dry-run) and end the round. */
+int agent_round_finish(struct agent *a, uint64_t now);
+/* Find qdiscs again if needed, and re-push the current levels if asked. */
+void agent_maintain(struct agent *a);
+
+/* Poll set and dispatch for probes, metrics clients and netlink events. */
+size_t agent_pollfds(struct agent *a, struct pollfd *pfd, size_t max);
+void agent_handle(struct agent *a, struct pollfd *pfd, size_t n, uint64_t now);
+/* The earliest deadline of probes/round/clients, 0 if none. */
+uint64_t agent_next_deadline(const struct agent *a);
+void agent_expire(struct agent *a, uint64_t now);
+
+/* Whether a dry --once run needs a second round for counter rates. */
+bool agent_needs_rates(const struct agent *a);
+
+/* report.c: the --dry-run output of the last round, and /metrics. */
+void agent_print_round(struct agent *a);
+void agent_render_metrics(struct strbuf *b, void *arg);
+/* "10.0.1.0/24" */
+void dest_prefix_text(const struct cfg_dest *c, char *buf, size_t len);
+
+#endif
