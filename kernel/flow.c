@@ -2,9 +2,10 @@
 /*
  * flowshape flow table: buckets of rb-trees keyed by the skb flow hash.
  *
- * Idle flows (nothing queued, not active for flow_idle) are collected
- * while a lookup walks their bucket, a few at a time, so a flood of new
- * flows recycles memory without a separate timer.  The number of flows is
+ * Flows with nothing queued wait on an idle list in the order they went
+ * idle; those idle for longer than flow_idle are freed from its head, a
+ * few per packet, so a flood of new flows recycles memory without a
+ * separate timer and the work per packet stays bounded.  The number of flows is
  * capped by max_flows; past it, or when an allocation fails, packets share
  * one overflow flow and are counted, never dropped for that reason.
  */
@@ -49,12 +50,6 @@ void fs_buckets_free(struct rb_root *b)
 	kvfree(b);
 }
 
-static bool fs_flow_is_idle(const struct fs_flow *f, u64 now, u64 idle)
-{
-	return f->state == FS_FLOW_IDLE && !f->qlen &&
-	       now - f->last_active > idle;
-}
-
 static struct fs_flow *fs_flow_alloc(struct fs_sched_data *q, u32 hash,
 				     u64 now)
 {
@@ -71,8 +66,34 @@ static struct fs_flow *fs_flow_alloc(struct fs_sched_data *q, u32 hash,
 	f->dest_gen = ~0U;
 	f->last_active = now;
 	RB_CLEAR_NODE(&f->throttle_node);
+	INIT_LIST_HEAD(&f->idle_node);
 	q->flows++;
 	return f;
+}
+
+/*
+ * Free flows idle for longer than flow_idle, oldest first, at most
+ * FS_GC_MAX per call: bounded work per packet, and memory is given back
+ * at the rate new flows arrive.
+ */
+static void fs_flow_gc(struct fs_sched_data *q, u64 now)
+{
+	u64 idle = q->p.flow_idle;
+	int n = 0;
+
+	while (n < FS_GC_MAX && !list_empty(&q->idle_flows)) {
+		struct fs_flow *f = list_first_entry(&q->idle_flows,
+						     struct fs_flow, idle_node);
+
+		if (now - f->last_active <= idle)
+			break;
+		list_del(&f->idle_node);
+		rb_erase(&f->hash_node, &q->buckets[f->hash & q->bucket_mask]);
+		kmem_cache_free(fs_flow_cachep, f);
+		n++;
+	}
+	q->flows -= n;
+	q->stat_gc += n;
 }
 
 /*
@@ -82,53 +103,27 @@ static struct fs_flow *fs_flow_alloc(struct fs_sched_data *q, u32 hash,
 struct fs_flow *fs_flow_classify(struct fs_sched_data *q, struct sk_buff *skb,
 				 u64 now)
 {
-	struct fs_flow *gc[FS_GC_MAX], *f, *found = NULL;
 	u32 hash = skb_get_hash(skb);
 	struct rb_node **p, *parent = NULL;
 	struct rb_root *root;
-	u64 idle = q->p.flow_idle;
-	int i, ngc = 0;
+	struct fs_flow *f;
+
+	fs_flow_gc(q, now);
 
 	root = &q->buckets[hash & q->bucket_mask];
 	p = &root->rb_node;
 	while (*p) {
 		parent = *p;
 		f = rb_entry(parent, struct fs_flow, hash_node);
-		if (f->hash == hash) {
-			found = f;
-			break;
-		}
-		if (ngc < FS_GC_MAX && fs_flow_is_idle(f, now, idle))
-			gc[ngc++] = f;
+		if (f->hash == hash)
+			return f;
 		p = f->hash > hash ? &parent->rb_left : &parent->rb_right;
 	}
-
-	/* Erasing rebalances the tree: collect first, insert after. */
-	for (i = 0; i < ngc; i++) {
-		rb_erase(&gc[i]->hash_node, root);
-		kmem_cache_free(fs_flow_cachep, gc[i]);
-	}
-	q->flows -= ngc;
-	q->stat_gc += ngc;
-	if (found)
-		return found;
 
 	f = fs_flow_alloc(q, hash, now);
 	if (!f) {
 		q->stat_overflow++;
 		return &q->overflow;
-	}
-	if (ngc) {
-		/* The walk's insertion point may be stale after erases. */
-		p = &root->rb_node;
-		parent = NULL;
-		while (*p) {
-			struct fs_flow *g;
-
-			parent = *p;
-			g = rb_entry(parent, struct fs_flow, hash_node);
-			p = g->hash > hash ? &parent->rb_left : &parent->rb_right;
-		}
 	}
 	rb_link_node(&f->hash_node, parent, p);
 	rb_insert_color(&f->hash_node, root);
@@ -163,11 +158,13 @@ void fs_flow_free_all(struct Qdisc *sch)
 			struct fs_flow *f = rb_entry(n, struct fs_flow, hash_node);
 
 			rb_erase(n, root);
+			list_del(&f->idle_node);
 			fs_flow_queue_purge(f);
 			kmem_cache_free(fs_flow_cachep, f);
 		}
 	}
 	q->flows = 0;
+	INIT_LIST_HEAD(&q->idle_flows);
 }
 
 /* Move every flow into @nb (n buckets).  Under the tree lock. */

@@ -12,6 +12,7 @@
 #define _FLOWSHAPE_H
 
 #include <linux/types.h>
+#include <linux/list.h>
 #include <linux/rbtree.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
@@ -70,6 +71,7 @@ struct fs_flow {
 	const struct fs_dest *dest;	/* cached LPM result, NULL: default */
 	struct rb_node hash_node;	/* in its bucket, keyed by hash */
 	struct rb_node throttle_node;	/* in q->far, by time_next */
+	struct list_head idle_node;	/* in q->idle_flows while idle */
 
 	u64 last_departure;		/* latest departure given, ns */
 	u64 applied_delay;		/* smoothed (EWMA) delay, ns */
@@ -133,6 +135,7 @@ struct fs_sched_data {
 	struct fs_wheel *wheel;		/* throttled flows within the horizon */
 	struct rb_root_cached far;	/* throttled flows beyond it */
 	u64 time_next_throttled;	/* when to look again, or ~0 */
+	struct list_head idle_flows;	/* idle flows, oldest first, for GC */
 	struct rb_root *buckets;
 	u32 bucket_mask;
 	u32 flows;
@@ -186,6 +189,13 @@ struct rb_root *fs_buckets_alloc(u32 n);
 void fs_buckets_free(struct rb_root *b);
 void fs_flow_rehash(struct fs_sched_data *q, struct rb_root *nb, u32 n);
 void fs_flow_queue_purge(struct fs_flow *f);
+
+/* @f (not the overflow flow) has nothing queued now: GC may take it. */
+static inline void fs_flow_went_idle(struct fs_sched_data *q, struct fs_flow *f)
+{
+	if (f != &q->overflow)
+		list_move_tail(&f->idle_node, &q->idle_flows);
+}
 
 static inline void fs_flow_queue_add(struct fs_flow *f, struct sk_buff *skb)
 {

@@ -125,6 +125,7 @@ static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 		 */
 		if (!f->qlen) {
 			fs_flow_queue_add(&q->internal, skb);
+			fs_flow_went_idle(q, f);
 			return NET_XMIT_SUCCESS;
 		}
 	} else {
@@ -134,6 +135,7 @@ static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 
 	fs_flow_queue_add(f, skb);
 	if (f->state == FS_FLOW_IDLE) {
+		list_del_init(&f->idle_node);
 		if (t <= now) {
 			f->credit = q->p.quantum;
 			fs_ready_add(q, f);
@@ -199,6 +201,7 @@ static struct sk_buff *flowshape_dequeue(struct Qdisc *sch)
 			q->ready_head = f->next;
 			f->state = FS_FLOW_IDLE;
 			f->tail = NULL;
+			fs_flow_went_idle(q, f);
 		}
 		fs_account_release(q, skb, now);
 		goto out;
@@ -257,6 +260,8 @@ static int flowshape_init(struct Qdisc *sch, struct nlattr *opt,
 	fs_params_default(&q->p);
 	sch->limit = q->p.limit;
 	q->overflow.dest_gen = ~0U;
+	INIT_LIST_HEAD(&q->idle_flows);
+	INIT_LIST_HEAD(&q->overflow.idle_node);
 	RB_CLEAR_NODE(&q->overflow.throttle_node);
 	RB_CLEAR_NODE(&q->internal.throttle_node);
 
