@@ -45,6 +45,10 @@ make -s -C tc unit >/dev/null || failed=$((failed + 1))
 run_host tc-unit env CMOCKA_MESSAGE_OUTPUT=TAP tc/build/test_parse
 run_host tc-unit-asan env CMOCKA_MESSAGE_OUTPUT=TAP tc/build/test_parse-asan
 run_host tc-plugin tc/tests/host.sh
+# libFuzzer harnesses (tc's parsers, the agent's config/Prometheus/PromQL
+# parsers), 20 s each under ASan + UBSan; longer under make soak.
+run_host fuzz tc/fuzz/run.sh -t 20 tc/fuzz tools/agent/fuzz
+run_host agent-unit make -s -C tools/agent check-tap
 
 echo "== vm: selftests"
 make -s -C selftests all || failed=$((failed + 1))

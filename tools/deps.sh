@@ -17,9 +17,11 @@ PKGS=(
 	linux-headers-amd64 linux-image-amd64 kmod
 	iproute2 iputils-ping jq strace groff-base man-db
 	libmnl-dev libcmocka-dev sparse
+	clang libclang-rt-14-dev
 	libcurl4-openssl-dev libjansson-dev libsystemd-dev
 	prometheus prometheus-node-exporter
 	qemu-system-x86 busybox-static
+	gnuplot-nox bpftrace
 )
 
 check_only=0

@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Leak checks (Debian's kernel has no kmemleak).  Cycles of: a qdisc with a
+# destination table churned (nlfuzz churn: tables built and freed through
+# RCU) and a flow flood (pktgen, one new 5-tuple per packet); then the
+# module's objects are counted back to zero:
+#   - xstats: dests 0 after flush_dests, flows 0 after a reset (device
+#     down/up), before the qdisc is deleted;
+#   - the flow cache (/sys/kernel/slab/flowshape_flow, shrunk so that the
+#     count is exact) back to its baseline after the cycles: exactly when
+#     the cache is not merged (boot with slab_nomerge: make soak does),
+#     within a small tolerance when it is (robust-lib.sh);
+#   - unreclaimable slab (SUnreclaim) and vmalloc (VmallocUsed, where big
+#     destination tables live) back within a tolerance (below) of their
+#     baseline, taken after one warm-up cycle;
+#   - rmmod succeeds and the cache is gone (kmem_cache_destroy would log a
+#     "BUG ... Objects remaining" splat, failing the VM run, if a flow
+#     had leaked from an unmerged cache).
+# Tolerance for SUnreclaim and VmallocUsed: 1 MiB.  One cycle allocates
+# ~4 MiB of flows (20000 x 192 bytes; 100000 in the soak) and a
+# 3000-entry table per update (~150 KiB) dozens of times: a leak of one flow in four, or of one
+# table per cycle for the soak's 30 cycles, would exceed it, while the
+# idle VM's own drift between two reads was measured at ~100-300 KiB.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/robust-lib.sh"
+fs_require_root
+fs_require_cmd tc ip jq insmod rmmod
+fs_require_nlfuzz
+fs_load_module
+modprobe pktgen 2>/dev/null || fs_skip "no pktgen"
+ip netns add "$NS0" || fs_skip "cannot create a namespace"
+fs_on_exit ip netns del "$NS0"
+ip -n "$NS0" link add dm0 type dummy || fs_skip "no dummy device"
+n0 sysctl -qw net.ipv6.conf.dm0.disable_ipv6=1
+ip -n "$NS0" link set dm0 up
+problems0=$(fs_kernel_problems)
+
+if ((SOAK)); then
+	CYCLES=30 PKTS=100000 CHURN_SECS=10
+else
+	CYCLES=2 PKTS=20000 CHURN_SECS=1
+fi
+TOL_KB=1024
+
+pktgen() { n0 bash -c "$(declare -f fs_pktgen); fs_pktgen $*"; }
+
+# One cycle; "quiet" skips the TAP lines (the warm-up).
+cycle()
+{
+	local tag=$1 quiet=${2:-} v
+	n0 tc qdisc add dev dm0 root handle 1: flowshape max_flows 65536 \
+		buckets 4096 flow_idle 3600s max_dests 65535 mode delay \
+		max_delay 1ms congestion_threshold 0 stale_after 10s || return 1
+	n0 "$NLFUZZ" churn dm0 -e 3000 -i 10 -t "$CHURN_SECS" >/dev/null || return 1
+	pktgen dm0 "$PKTS" dst_min 10.0.1.0 dst_max 10.15.255.255 flag IPDST_RND \
+		udp_src_min 1 udp_src_max 65535 flag UDPSRC_RND >/dev/null || return 1
+	wait_for 10 fs_drained "$NS0" dm0
+	if [[ -z $quiet ]]; then
+		v=$(fs_xstat_text "$NS0" dm0 flows)
+		check "$tag: flows tracked ($v)" test "${v:-0}" -gt 0
+		v=$(fs_xstat_text "$NS0" dm0 dests)
+		check "$tag: destinations present ($v)" test "${v:-0}" -gt 0
+	fi
+	n0 tc qdisc change dev dm0 root flowshape flush_dests || return 1
+	ip -n "$NS0" link set dm0 down
+	ip -n "$NS0" link set dm0 up
+	if [[ -z $quiet ]]; then
+		check_eq "$tag: dests back to 0 (flush_dests)" 0 "$(fs_xstat_text "$NS0" dm0 dests)"
+		check_eq "$tag: flows back to 0 (reset)" 0 "$(fs_xstat_text "$NS0" dm0 flows)"
+	fi
+	n0 tc qdisc del dev dm0 root
+}
+
+settle()
+{
+	# Destination tables go through kvfree_rcu(): let grace periods
+	# pass, then read.
+	sleep 3
+	echo 3 >/proc/sys/vm/drop_caches
+	sleep 1
+}
+
+check "warm-up cycle" cycle warmup quiet
+settle
+slab0=$(fs_slab_objs)
+unrec0=$(fs_meminfo_kb SUnreclaim)
+vm0=$(fs_meminfo_kb VmallocUsed)
+tol=$(fs_slab_tolerance)
+fs_log "baseline: flow cache $slab0 objects ($(fs_slab_merged && echo merged || echo unmerged)," \
+	"tolerance $tol), SUnreclaim $unrec0 kB, VmallocUsed $vm0 kB"
+
+t0=$SECONDS
+for ((c = 1; c <= CYCLES; c++)); do
+	cycle "cycle $c" || { check "cycle $c ran" false; break; }
+done
+fs_log "$CYCLES cycles in $((SECONDS - t0)) s"
+settle
+slab1=$(fs_slab_objs)
+unrec1=$(fs_meminfo_kb SUnreclaim)
+vm1=$(fs_meminfo_kb VmallocUsed)
+fs_log "after: flow cache $slab1 objects, SUnreclaim $unrec1 kB ($((unrec1 - unrec0)) kB)," \
+	"VmallocUsed $vm1 kB ($((vm1 - vm0)) kB)"
+check "flow cache back to baseline ($slab1 vs $slab0, tolerance $tol)" \
+	test "$slab1" -le "$((slab0 + tol))"
+check "SUnreclaim within $TOL_KB kB of baseline ($((unrec1 - unrec0)) kB)" \
+	test "$((unrec1 - unrec0))" -le "$TOL_KB"
+check "VmallocUsed within $TOL_KB kB of baseline ($((vm1 - vm0)) kB)" \
+	test "$((vm1 - vm0))" -le "$TOL_KB"
+
+ip netns del "$NS0"
+check "rmmod succeeds" wait_for 30 fs_rmmod_ok
+# (A merged cache's sysfs alias outlives the module: nothing to see there.)
+if [[ $tol == 0 ]]; then
+	check "the flow cache is gone with the module" test ! -e "$FS_SLAB"
+else
+	check_skip "the flow cache is gone with the module" "merged cache (boot with slab_nomerge)"
+fi
+check_eq "kernel log clean (no 'Objects remaining' from kmem_cache_destroy)" \
+	"$problems0" "$(fs_kernel_problems)"
+fs_load_module
+fs_done

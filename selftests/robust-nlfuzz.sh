@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Netlink fuzzing of a live flowshape qdisc under traffic (nlfuzz.c):
+# thousands of random and mutated RTM_NEWQDISC change requests (and, on a
+# second device, creations) while UDP flows through the qdisc.  Asserts:
+#   - nlfuzz: every request acked or refused with an extack message, the
+#     outcome the one predicted when the request's meaning is known, and the
+#     qdisc's parameters and destination table exactly the model's after
+#     each request (a refusal changes nothing, an ack applies it whole);
+#   - afterwards the qdisc still forwards (ping), its counters satisfy
+#     drops = drops_limit + drops_flow_limit and enqueued = sent + qlen,
+#     no packet left early;
+#   - deleting it with packets queued returns the flow cache to its
+#     baseline;
+#   - the kernel log stays clean (this test counts; tools/vm/run also
+#     fails the run on any splat).
+#
+# FLOWSHAPE_NLFUZZ_SEED replays a run (the seed is printed);
+# FLOWSHAPE_NLFUZZ_COUNT sets the number of requests (default 2000, soak
+# 100000).
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/robust-lib.sh"
+fs_require_root
+fs_require_cmd tc ip jq ping
+fs_require_udpseq
+fs_require_nlfuzz
+fs_load_module
+fs_netns_pair || fs_skip "cannot build the veth pair"
+fs_kill_ns "$NS0" "$NS1"
+
+if ((SOAK)); then
+	COUNT=${FLOWSHAPE_NLFUZZ_COUNT:-100000}
+else
+	COUNT=${FLOWSHAPE_NLFUZZ_COUNT:-2000}
+fi
+SEED=${FLOWSHAPE_NLFUZZ_SEED:-$(od -An -N6 -tu8 /dev/urandom | tr -d ' ')}
+problems0=$(fs_kernel_problems)
+
+ip -n "$NS0" link add fz0 type dummy && ip -n "$NS0" link set fz0 up
+check "flowshape on veth0" fs_fresh veth0
+slab0=$(fs_slab_objs)
+tol=$(fs_slab_tolerance)
+fs_log "flow cache: $(fs_slab_merged && echo "merged ($(readlink $FS_SLAB))" || echo unmerged)," \
+	"baseline $slab0 objects, tolerance $tol"
+
+# Traffic for the whole run: 64 UDP flows at 1000 pkt/s, plus pings.
+out=$(fs_tmp)
+fs_bg "$NS1" "$UDPSEQ" recv 9000 -t 3600000 -i 3600000 >"$out" 2>&1
+wait_for 10 grep -q ready "$out" || fs_skip "receiver did not start"
+fs_bg "$NS0" "$UDPSEQ" send 10.100.0.2 9000 100000000 -r 1000 -f 64 -s 200 >/dev/null 2>&1
+spid=$BG_PID
+fs_bg "$NS0" ping -q -i 0.2 10.100.0.2 >/dev/null 2>&1
+ppid=$BG_PID
+
+log=$(fs_tmp)
+t0=$SECONDS
+n0 "$NLFUZZ" fuzz veth0 -n "$COUNT" -s "$SEED" -a fz0 >"$log" 2>&1
+rc=$?
+grep -E '^(nlfuzz|FAIL)' "$log" | head -n 40 | sed 's/^/# /'
+fs_log "nlfuzz: $COUNT requests in $((SECONDS - t0)) s (replay: FLOWSHAPE_NLFUZZ_SEED=$SEED)"
+summary=$(grep '^nlfuzz: seed=.* sent=' "$log")
+check_eq "nlfuzz: no failure (seed $SEED)" 0 "$rc"
+check_eq "nlfuzz: every request answered" "$COUNT" \
+	"$(($(kv sent "$summary") + $(kv adds "$summary")))"
+check_eq "nlfuzz: no refusal without an extack message" 0 "$(kv refused_without_message "$summary")"
+check_eq "nlfuzz: no outcome other than predicted" 0 "$(kv unexpected "$summary")"
+check_eq "nlfuzz: state always as the model says" 0 "$(kv state_mismatch "$summary")"
+check "traffic was flowing during the fuzzing" kill -0 $spid
+
+kill $spid $ppid 2>/dev/null
+wait $spid $ppid 2>/dev/null
+sleep 1
+
+# Back to a configuration that forwards: no delay, room in the queue.
+check "restore: flush the table, defaults, limit 1000000" \
+	fs_change veth0 flush_dests limit 1000000 flow_limit 1000 mode spread \
+	max_delay 50ms congestion_weight 10ms load_weight 10ms \
+	default_congestion 0 default_load 0 max_flows 65536 quantum 1514
+check "the qdisc still forwards (ping)" fs_ping "$NS0" 10.100.0.2 5 0.1
+sleep 0.5
+check_invariants "$NS0" veth0 "after fuzzing"
+check_eq "the second device has no flowshape qdisc left" "" \
+	"$(n0 tc qdisc show dev fz0 | grep flowshape)"
+
+check "delete the qdisc (packets may be queued)" n0 tc qdisc del dev veth0 root
+# Flows are freed at once (no RCU): the cache is back at its baseline.
+slab1=$(fs_slab_objs)
+fs_log "flow cache after delete: $slab1 objects (baseline $slab0, tolerance $tol)"
+check "flow cache back to baseline ($slab1 vs $slab0 +- $tol)" \
+	test "$slab1" -le "$((slab0 + tol))"
+check_eq "kernel log clean" "$problems0" "$(fs_kernel_problems)"
+
+fs_done

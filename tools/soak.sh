@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make soak: the long variants of the robustness tests
+# (Documentation/robustness.md).  Logs go to build/soak/; the last line is
+# the summary "N passed, N failed, N skipped".
+#
+#   1. host: every libFuzzer harness (tc/fuzz, tools/agent/fuzz) for
+#      FLOWSHAPE_SOAK_FUZZ_SECONDS each (default 600), under ASan + UBSan;
+#   2. VM, booted with slab_nomerge (so that the flow cache is counted
+#      exactly) and FLOWSHAPE_SOAK=1: robust-nlfuzz.sh (100000 requests),
+#      robust-lifecycle.sh (400 lifecycle rounds, 40 rmmod/insmod, 2 min
+#      of table churn under pktgen flows, 400000-packet flow floods),
+#      robust-leak.sh (30 churn + flood cycles), robust-agent.sh (as in
+#      make check).
+#
+# Runtime on the project's 2-core host (TCG): about 40 min of fuzzing plus
+# about 40 min in the VM (see the document's results).  Set
+# FLOWSHAPE_SOAK_FUZZ_SECONDS=0 to skip the host part, FLOWSHAPE_SOAK_VM=0
+# to skip the VM part.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+logs=$top/build/soak
+mkdir -p "$logs"
+passed=0 failed=0 skipped=0
+
+count_tap()
+{
+	local p f s
+	p=$(grep -Ec '^ok [0-9]+' "$1")
+	s=$(grep -Ec '^ok [0-9]+ .*# SKIP' "$1")
+	f=$(grep -Ec '^not ok [0-9]+' "$1")
+	passed=$((passed + p - s))
+	skipped=$((skipped + s))
+	failed=$((failed + f))
+}
+
+start=$SECONDS
+fuzz_secs=${FLOWSHAPE_SOAK_FUZZ_SECONDS:-600}
+if ((fuzz_secs > 0)); then
+	echo "== host: fuzzing, ${fuzz_secs} s per harness"
+	tc/fuzz/run.sh -t "$fuzz_secs" tc/fuzz tools/agent/fuzz 2>&1 | tee "$logs/fuzz.tap"
+	rc=${PIPESTATUS[0]}
+	count_tap "$logs/fuzz.tap"
+	if ((rc != 0)) && ! grep -q '^not ok' "$logs/fuzz.tap"; then
+		failed=$((failed + 1))
+	fi
+	echo "== host fuzzing: $((SECONDS - start)) s"
+fi
+
+if [[ ${FLOWSHAPE_SOAK_VM:-1} != 0 ]]; then
+	vstart=$SECONDS
+	echo "== vm: robustness tests, long variants"
+	make -s -C selftests all || failed=$((failed + 1))
+	FLOWSHAPE_SOAK=1 FLOWSHAPE_TEST_TIMEOUT=${FLOWSHAPE_TEST_TIMEOUT:-3600} \
+	FLOWSHAPE_VM_APPEND="${FLOWSHAPE_VM_APPEND:-} slab_nomerge" \
+	FLOWSHAPE_VM_DMESG=$logs/dmesg.txt \
+		tools/vm/run -t "${FLOWSHAPE_SOAK_VM_TIMEOUT:-10800}" -- \
+		make -s -C selftests run_tests \
+		TEST_PROGS="robust-nlfuzz.sh robust-lifecycle.sh robust-leak.sh robust-agent.sh install.sh" 2>&1 |
+		tr -d '\r' | tee "$logs/vm.log"
+	vmrc=${PIPESTATUS[0]}
+	count_tap "$logs/vm.log"
+	if ((vmrc != 0)) && ! grep -q '^not ok' "$logs/vm.log"; then
+		echo "vm: run failed with status $vmrc" >&2
+		failed=$((failed + 1))
+	fi
+	echo "== vm: $((SECONDS - vstart)) s"
+fi
+
+echo "soak: $((SECONDS - start)) s in all"
+echo "$passed passed, $failed failed, $skipped skipped"
+((failed == 0))
