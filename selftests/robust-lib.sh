@@ -158,6 +158,12 @@ fs_pktgen()
 		echo "$line" >"$f" || { echo "pktgen: '$line' refused" >&2; exit 1; }
 	done || return 1
 	echo start >"$pg/pgctrl" || return 1
+	# The write returns when the run is over, or earlier when a signal
+	# interrupts pktgen's wait: poll until the result is there.
+	for ((i = 0; i < 6000; i++)); do
+		grep -q '^Result: OK' "$f" && break
+		sleep 0.1
+	done
 	grep -m1 -A1 '^Result' "$f" | tr '\n' ' '
 	echo
 }

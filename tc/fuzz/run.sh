@@ -71,16 +71,16 @@ for l in "${lines[@]}"; do
 		-print_final_stats=1 -artifact_prefix="$out/artifacts/$name-" \
 		"${dict[@]}" "$work" "$seeds" >"$log" 2>&1
 	rc=$?
-	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-	cov=$(grep -Eo 'DONE +cov: [0-9]+' "$log" | grep -Eo '[0-9]+$')
+	runs=$(grep -a '^stat::number_of_executed_units:' "$log" | tail -n1 | grep -Eo '[0-9]+$')
+	cov=$(grep -aEo 'DONE +cov: [0-9]+' "$log" | tail -n1 | grep -Eo '[0-9]+$')
 	if ((rc == 0)); then
 		echo "ok $n - fuzz: $name ($((SECONDS - start)) s, ${runs:-?} inputs, cov ${cov:-?}) # seed corpus ${seeds#$top/}"
 	else
 		fail=1
 		echo "not ok $n - fuzz: $name (exit $rc)"
-		grep -E 'ERROR|SUMMARY|property failed|Test unit written|runtime error' "$log" |
+		grep -aE 'ERROR|SUMMARY|property failed|Test unit written|runtime error' "$log" |
 			head -n 12 | sed 's/^/# /'
-		art=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n1)
+		art=$(grep -a 'Test unit written to' "$log" | sed -n 's/.*Test unit written to \(.*\)$/\1/p' | tail -n1)
 		[[ -n $art ]] && echo "# replay: $bin $art"
 	fi
 done
