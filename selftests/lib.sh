@@ -441,7 +441,9 @@ fs_recv_start()
 {
 	local port=$1 out=$2
 	shift 2
-	n1 "$UDPSEQ" recv "$port" "$@" >"$out" &
+	# Not via n1: "n1 CMD &" backgrounds a subshell, and killing that
+	# would leave the receiver holding the runner's output pipe.
+	ip netns exec "$NS1" "$UDPSEQ" recv "$port" "$@" >"$out" &
 	RECV_PID=$!
 	fs_on_exit kill "$RECV_PID"
 	wait_for 10 grep -q ready "$out"
