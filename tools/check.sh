@@ -10,19 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 logs=$top/build/check
 mkdir -p "$logs"
-passed=0 failed=0 skipped=0
-
-# count_tap FILE: add a TAP stream's top-level results to the totals.
-count_tap()
-{
-	local p f s
-	p=$(grep -Ec '^ok [0-9]+' "$1")
-	s=$(grep -Ec '^ok [0-9]+ .*# SKIP' "$1")
-	f=$(grep -Ec '^not ok [0-9]+' "$1")
-	passed=$((passed + p - s))
-	skipped=$((skipped + s))
-	failed=$((failed + f))
-}
+source "$top/tools/tap.sh"
 
 # run_host NAME CMD...: a host-side TAP test program.
 run_host()

@@ -24,18 +24,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 logs=$top/build/soak
 mkdir -p "$logs"
-passed=0 failed=0 skipped=0
-
-count_tap()
-{
-	local p f s
-	p=$(grep -Ec '^ok [0-9]+' "$1")
-	s=$(grep -Ec '^ok [0-9]+ .*# SKIP' "$1")
-	f=$(grep -Ec '^not ok [0-9]+' "$1")
-	passed=$((passed + p - s))
-	skipped=$((skipped + s))
-	failed=$((failed + f))
-}
+source "$top/tools/tap.sh"
 
 start=$SECONDS
 fuzz_secs=${FLOWSHAPE_SOAK_FUZZ_SECONDS:-600}
