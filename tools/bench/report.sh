@@ -563,6 +563,7 @@ done
 	echo '```'
 } >"$tmp"
 mv "$tmp" "$md"
+chmod 644 "$md"
 trap - EXIT
 
 # The table on stdout.

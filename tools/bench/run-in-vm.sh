@@ -194,17 +194,22 @@ pg_base() # COUNT DELAY_NS
 
 # pg_ports N COUNT DELAY: N flows by cycling UDP ports, one packet per flow
 # in turn.  On 6.1 udp_src_max/udp_dst_max are EXCLUSIVE (the port wraps
-# when cur >= max; pktgen.c: "udp_src_max; exclusive").  Past 64k flows,
+# when cur >= max; pktgen.c: "udp_src_max; exclusive").  Past 60k flows,
 # N = a * b with a odd and b a power of two (coprime): the source port
 # cycles over a values and the destination port over b, which together
 # step through all a * b pairs.
 pg_ports()
 {
 	local n=$1 a=$1 b=1
-	while ((a > 60000 && a % 2 == 0)); do
-		a=$((a / 2))
-		b=$((b * 2))
-	done
+	# Past 60000, strip every factor of 2 from a (a odd, b a power of
+	# two): a common factor would make the two cycles step through only
+	# lcm(a, b) < a * b pairs.
+	if ((a > 60000)); then
+		while ((a % 2 == 0)); do
+			a=$((a / 2))
+			b=$((b * 2))
+		done
+	fi
 	((a <= 60000 && b <= 60000)) || die "cannot make $n flows from ports"
 	pg_base "$2" "$3"
 	pgw $DEV "dst_min 10.16.0.1"
