@@ -35,17 +35,13 @@ struct fs_dest_update {
 	struct fs_dest_op ops[];
 };
 
-static struct netlink_range_validation fs_level_range = {
-	.min = 0,
-	.max = FLOWSHAPE_LEVEL_ONE,
-};
-
 static const struct nla_policy fs_dest_policy[TCA_FLOWSHAPE_DEST_ATTR_MAX + 1] = {
 	[TCA_FLOWSHAPE_DEST_IPV4]	= NLA_POLICY_EXACT_LEN(4),
 	[TCA_FLOWSHAPE_DEST_IPV6]	= NLA_POLICY_EXACT_LEN(16),
-	[TCA_FLOWSHAPE_DEST_PLEN]	= NLA_POLICY_MAX(NLA_U8, 128),
-	[TCA_FLOWSHAPE_DEST_CONGESTION]	= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_level_range),
-	[TCA_FLOWSHAPE_DEST_LOAD]	= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_level_range),
+	/* Ranges checked in fs_dest_parse_one(), with named messages. */
+	[TCA_FLOWSHAPE_DEST_PLEN]	= { .type = NLA_U8 },
+	[TCA_FLOWSHAPE_DEST_CONGESTION]	= { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_DEST_LOAD]	= { .type = NLA_U32 },
 	[TCA_FLOWSHAPE_DEST_DELETE]	= { .type = NLA_FLAG },
 	/* Filled in by dumps only. */
 	[TCA_FLOWSHAPE_DEST_AGE]	= { .type = NLA_REJECT },
@@ -246,7 +242,7 @@ static int fs_dest_parse_one(const struct nlattr *nla, struct fs_dest_op *op,
 		op->d.plen = nla_get_u8(tb[TCA_FLOWSHAPE_DEST_PLEN]);
 	if (op->d.plen > alen * 8) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_FLOWSHAPE_DEST_PLEN],
-				    "flowshape: prefix length exceeds the address length");
+				    "flowshape: prefix length out of range (0..32 IPv4, 0..128 IPv6)");
 		return -EINVAL;
 	}
 	fs_prefix_mask(masked, op->d.addr, op->d.plen, alen);
@@ -260,10 +256,20 @@ static int fs_dest_parse_one(const struct nlattr *nla, struct fs_dest_op *op,
 	if (tb[TCA_FLOWSHAPE_DEST_CONGESTION]) {
 		op->has_congestion = 1;
 		op->d.congestion = nla_get_u32(tb[TCA_FLOWSHAPE_DEST_CONGESTION]);
+		if (op->d.congestion > FLOWSHAPE_LEVEL_ONE) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[TCA_FLOWSHAPE_DEST_CONGESTION],
+					    "flowshape: destination congestion out of range (0..1000000 ppm)");
+			return -ERANGE;
+		}
 	}
 	if (tb[TCA_FLOWSHAPE_DEST_LOAD]) {
 		op->has_load = 1;
 		op->d.load = nla_get_u32(tb[TCA_FLOWSHAPE_DEST_LOAD]);
+		if (op->d.load > FLOWSHAPE_LEVEL_ONE) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[TCA_FLOWSHAPE_DEST_LOAD],
+					    "flowshape: destination load out of range (0..1000000 ppm)");
+			return -ERANGE;
+		}
 	}
 	if (op->del && (op->has_congestion || op->has_load)) {
 		NL_SET_ERR_MSG_ATTR(extack, nla,
@@ -402,6 +408,14 @@ int fs_dest_prepare(struct fs_sched_data *q, struct nlattr *dests, bool flush,
 	if (dests) {
 		nla_for_each_nested(nla, dests, rem)
 			n++;
+		/* Like the core's NL_VALIDATE_TRAILING: bytes that do not
+		 * make an attribute are an error, not something to skip.
+		 */
+		if (rem > 0) {
+			NL_SET_ERR_MSG_ATTR(extack, dests,
+					    "flowshape: trailing bytes after the last destination entry");
+			return -EINVAL;
+		}
 	}
 	u = kvzalloc(struct_size(u, ops, n), GFP_KERNEL);
 	if (!u)

@@ -11,73 +11,119 @@
 
 #define FS_NS_MAX	(10ULL * NSEC_PER_SEC)
 
-static struct netlink_range_validation fs_packets_range = {
-	.min = 1, .max = 1000000,
+/*
+ * The policy checks types and lengths only; each value's range is checked
+ * against this table right after the parse, so that a value out of range
+ * is refused with a message naming the attribute and its range (the
+ * policy's own range check can only say "integer out of range").
+ */
+struct fs_range {
+	u16 attr;
+	u64 min;
+	u64 max;
+	const char *msg;
 };
 
-static struct netlink_range_validation fs_buckets_range = {
-	.min = 1, .max = 1U << 20,
-};
-
-static struct netlink_range_validation fs_max_flows_range = {
-	.min = 1, .max = 1U << 24,
-};
-
-static struct netlink_range_validation fs_level_range = {
-	.min = 0, .max = FLOWSHAPE_LEVEL_ONE,
-};
-
-static struct netlink_range_validation fs_smoothing_range = {
-	.min = 0, .max = 990000,
-};
-
-static struct netlink_range_validation fs_quantum_range = {
-	.min = 256, .max = 1U << 20,
-};
-
-static struct netlink_range_validation fs_max_dests_range = {
-	.min = 1, .max = 65535,
-};
-
-static struct netlink_range_validation fs_flow_idle_range = {
-	.min = NSEC_PER_MSEC, .max = 3600ULL * NSEC_PER_SEC,
-};
-
-static struct netlink_range_validation fs_delay_range = {
-	.min = 0, .max = FS_NS_MAX,
-};
-
-static struct netlink_range_validation fs_slack_range = {
-	.min = 0, .max = 10 * NSEC_PER_MSEC,
-};
-
-static struct netlink_range_validation fs_stale_range = {
-	.min = NSEC_PER_MSEC, .max = FS_NS_MAX,
+static const struct fs_range fs_ranges[] = {
+	{ TCA_FLOWSHAPE_LIMIT, 1, 1000000,
+	  "flowshape: limit out of range (1..1000000 packets)" },
+	{ TCA_FLOWSHAPE_FLOW_LIMIT, 1, 1000000,
+	  "flowshape: flow_limit out of range (1..1000000 packets)" },
+	{ TCA_FLOWSHAPE_BUCKETS, 1, 1U << 20,
+	  "flowshape: buckets out of range (1..1048576, a power of 2)" },
+	{ TCA_FLOWSHAPE_MAX_FLOWS, 1, 1U << 24,
+	  "flowshape: max_flows out of range (1..16777216)" },
+	{ TCA_FLOWSHAPE_FLOW_IDLE, NSEC_PER_MSEC, 3600ULL * NSEC_PER_SEC,
+	  "flowshape: flow_idle out of range (1 ms..3600 s, in ns)" },
+	{ TCA_FLOWSHAPE_MODE, 0, __FLOWSHAPE_MODE_MAX - 1,
+	  "flowshape: mode out of range (0 spread, 1 delay)" },
+	{ TCA_FLOWSHAPE_CONGESTION_WEIGHT, 0, FS_NS_MAX,
+	  "flowshape: congestion_weight out of range (0..10 s, in ns)" },
+	{ TCA_FLOWSHAPE_LOAD_WEIGHT, 0, FS_NS_MAX,
+	  "flowshape: load_weight out of range (0..10 s, in ns)" },
+	{ TCA_FLOWSHAPE_CONGESTION_THRESHOLD, 0, FLOWSHAPE_LEVEL_ONE,
+	  "flowshape: congestion_threshold out of range (0..1000000 ppm)" },
+	{ TCA_FLOWSHAPE_LOAD_THRESHOLD, 0, FLOWSHAPE_LEVEL_ONE,
+	  "flowshape: load_threshold out of range (0..1000000 ppm)" },
+	{ TCA_FLOWSHAPE_MAX_DELAY, 0, FS_NS_MAX,
+	  "flowshape: max_delay out of range (0..10 s, in ns)" },
+	{ TCA_FLOWSHAPE_SMOOTHING, 0, 990000,
+	  "flowshape: smoothing out of range (0..990000 ppm)" },
+	{ TCA_FLOWSHAPE_QUANTUM, 256, 1U << 20,
+	  "flowshape: quantum out of range (256..1048576 bytes)" },
+	{ TCA_FLOWSHAPE_TIMER_SLACK, 0, 10 * NSEC_PER_MSEC,
+	  "flowshape: timer_slack out of range (0..10 ms, in ns)" },
+	{ TCA_FLOWSHAPE_STALE_AFTER, NSEC_PER_MSEC, FS_NS_MAX,
+	  "flowshape: stale_after out of range (1 ms..10 s, in ns)" },
+	{ TCA_FLOWSHAPE_DEFAULT_CONGESTION, 0, FLOWSHAPE_LEVEL_ONE,
+	  "flowshape: default_congestion out of range (0..1000000 ppm)" },
+	{ TCA_FLOWSHAPE_DEFAULT_LOAD, 0, FLOWSHAPE_LEVEL_ONE,
+	  "flowshape: default_load out of range (0..1000000 ppm)" },
+	{ TCA_FLOWSHAPE_MAX_DESTS, 1, 65535,
+	  "flowshape: max_dests out of range (1..65535)" },
 };
 
 static const struct nla_policy fs_policy[TCA_FLOWSHAPE_MAX + 1] = {
-	[TCA_FLOWSHAPE_LIMIT]		= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_packets_range),
-	[TCA_FLOWSHAPE_FLOW_LIMIT]	= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_packets_range),
-	[TCA_FLOWSHAPE_BUCKETS]		= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_buckets_range),
-	[TCA_FLOWSHAPE_MAX_FLOWS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_max_flows_range),
-	[TCA_FLOWSHAPE_FLOW_IDLE]	= NLA_POLICY_FULL_RANGE(NLA_U64, &fs_flow_idle_range),
-	[TCA_FLOWSHAPE_CONGESTION_WEIGHT] = NLA_POLICY_FULL_RANGE(NLA_U64, &fs_delay_range),
-	[TCA_FLOWSHAPE_LOAD_WEIGHT]	= NLA_POLICY_FULL_RANGE(NLA_U64, &fs_delay_range),
-	[TCA_FLOWSHAPE_CONGESTION_THRESHOLD] = NLA_POLICY_FULL_RANGE(NLA_U32, &fs_level_range),
-	[TCA_FLOWSHAPE_LOAD_THRESHOLD]	= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_level_range),
-	[TCA_FLOWSHAPE_MAX_DELAY]	= NLA_POLICY_FULL_RANGE(NLA_U64, &fs_delay_range),
-	[TCA_FLOWSHAPE_SMOOTHING]	= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_smoothing_range),
-	[TCA_FLOWSHAPE_MODE]		= NLA_POLICY_MAX(NLA_U8, __FLOWSHAPE_MODE_MAX - 1),
-	[TCA_FLOWSHAPE_QUANTUM]		= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_quantum_range),
-	[TCA_FLOWSHAPE_TIMER_SLACK]	= NLA_POLICY_FULL_RANGE(NLA_U64, &fs_slack_range),
-	[TCA_FLOWSHAPE_STALE_AFTER]	= NLA_POLICY_FULL_RANGE(NLA_U64, &fs_stale_range),
-	[TCA_FLOWSHAPE_DEFAULT_CONGESTION] = NLA_POLICY_FULL_RANGE(NLA_U32, &fs_level_range),
-	[TCA_FLOWSHAPE_DEFAULT_LOAD]	= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_level_range),
+	[TCA_FLOWSHAPE_LIMIT]		= { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_FLOW_LIMIT]	= { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_BUCKETS]		= { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_MAX_FLOWS]	= { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_FLOW_IDLE]	= { .type = NLA_U64 },
+	[TCA_FLOWSHAPE_CONGESTION_WEIGHT] = { .type = NLA_U64 },
+	[TCA_FLOWSHAPE_LOAD_WEIGHT]	= { .type = NLA_U64 },
+	[TCA_FLOWSHAPE_CONGESTION_THRESHOLD] = { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_LOAD_THRESHOLD]	= { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_MAX_DELAY]	= { .type = NLA_U64 },
+	[TCA_FLOWSHAPE_SMOOTHING]	= { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_MODE]		= { .type = NLA_U8 },
+	[TCA_FLOWSHAPE_QUANTUM]		= { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_TIMER_SLACK]	= { .type = NLA_U64 },
+	[TCA_FLOWSHAPE_STALE_AFTER]	= { .type = NLA_U64 },
+	[TCA_FLOWSHAPE_DEFAULT_CONGESTION] = { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_DEFAULT_LOAD]	= { .type = NLA_U32 },
 	[TCA_FLOWSHAPE_DESTS]		= { .type = NLA_NESTED },
 	[TCA_FLOWSHAPE_DEST_FLUSH]	= { .type = NLA_FLAG },
-	[TCA_FLOWSHAPE_MAX_DESTS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &fs_max_dests_range),
+	[TCA_FLOWSHAPE_MAX_DESTS]	= { .type = NLA_U32 },
 	[TCA_FLOWSHAPE_PAD]		= { .type = NLA_REJECT },
 };
+
+/* The policy has checked the length: 1, 4 or 8 bytes by type. */
+static u64 fs_nla_get_uint(const struct nlattr *a)
+{
+	switch (nla_len(a)) {
+	case sizeof(u8):
+		return nla_get_u8(a);
+	case sizeof(u32):
+		return nla_get_u32(a);
+	default:
+		return nla_get_u64(a);
+	}
+}
+
+static int fs_check_ranges(struct nlattr **tb, struct netlink_ext_ack *extack)
+{
+	const struct fs_range *r;
+
+	for (r = fs_ranges; r < fs_ranges + ARRAY_SIZE(fs_ranges); r++) {
+		const struct nlattr *a = tb[r->attr];
+		u64 v;
+
+		if (!a)
+			continue;
+		v = fs_nla_get_uint(a);
+		if (v < r->min || v > r->max) {
+			/* NL_SET_ERR_MSG_ATTR wants a literal; the table's
+			 * strings are static as well.
+			 */
+			if (extack) {
+				extack->_msg = r->msg;
+				NL_SET_BAD_ATTR(extack, a);
+			}
+			return -ERANGE;
+		}
+	}
+	return 0;
+}
 
 void fs_params_default(struct fs_params *p)
 {
@@ -136,6 +182,9 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 
 	err = nla_parse_nested(tb, TCA_FLOWSHAPE_MAX, opt, fs_policy, extack);
 	if (err < 0)
+		return err;
+	err = fs_check_ranges(tb, extack);
+	if (err)
 		return err;
 
 	if (tb[TCA_FLOWSHAPE_BUCKETS]) {

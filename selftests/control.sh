@@ -44,7 +44,7 @@ check_fail_msg "tc refuses limit above 1000000" 'invalid limit "2000000"' \
 # The kernel's policy holds even for what tc would never send: fsnl sends
 # raw attributes and prints the extack message.
 check_fail_msg "kernel refuses limit above 1000000 with extack" \
-	'Error: .*range' \
+	'Error: flowshape: limit out of range \(1\.\.1000000 packets\)' \
 	n0 "$FS_SELFTESTS/fsnl" change d0 limit=2000000
 check_eq "refused change left the limit alone" 77 "$(jlimit)"
 

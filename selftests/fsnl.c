@@ -19,6 +19,8 @@
  *   dest:F[,F...]     one TCA_FLOWSHAPE_DEST in the TCA_FLOWSHAPE_DESTS
  *                     nest; F is v4=ADDR, v6=ADDR, plen=N, c=PPM, l=PPM or
  *                     del.  Nothing is checked: that is the point.
+ *   dests_junk=N      end the DESTS nest with N (1..3) bytes that are not
+ *                     an attribute (the nest is opened if no dest: is given)
  *
  * The qdisc is the root qdisc of DEV.  Exit 0 when the kernel acks; 1 when
  * it refuses, with "Error: <extack message>" (if it gave one) and
@@ -185,7 +187,7 @@ static void add_dest(char *spec)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: fsnl [-n NETNS] add|change|replace DEV [NAME=VALUE|flush|dest:F,...]...\n");
+	fprintf(stderr, "usage: fsnl [-n NETNS] add|change|replace DEV [NAME=VALUE|flush|dest:F,...|dests_junk=N]...\n");
 	return 2;
 }
 
@@ -193,6 +195,7 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
 	struct rtattr *options, *dests = NULL;
+	unsigned long long junk = 0;
 	struct tcmsg *t;
 	int fd, one = 1, i;
 	unsigned int ifindex;
@@ -246,6 +249,12 @@ int main(int argc, char **argv)
 
 		if (!strncmp(a, "dest:", 5))
 			continue;
+		if (!strncmp(a, "dests_junk=", 11)) {
+			junk = num(a + 11);
+			if (junk < 1 || junk > 3)
+				return usage();
+			continue;
+		}
 		if (!strcmp(a, "flush")) {
 			addattr(TCA_FLOWSHAPE_DEST_FLUSH, NULL, 0);
 			continue;
@@ -268,6 +277,12 @@ int main(int argc, char **argv)
 		if (!dests)
 			dests = nest_start(TCA_FLOWSHAPE_DESTS);
 		add_dest(argv[i] + 5);
+	}
+	if (junk) {
+		if (!dests)
+			dests = nest_start(TCA_FLOWSHAPE_DESTS);
+		memset((char *)nlh + nlh->nlmsg_len, 0x5a, junk);
+		nlh->nlmsg_len += junk;
 	}
 	if (dests)
 		nest_end(dests);

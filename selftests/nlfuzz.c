@@ -1245,11 +1245,10 @@ static void gen_core_stab(struct gen *g)
 
 /*
  * A valid destination update whose TCA_FLOWSHAPE_DESTS ends in 1..3 bytes
- * that are not an attribute.  The policy does not look inside DESTS and
- * fs_dest_prepare() walks it with nla_for_each_nested(), which stops at
- * the first incomplete header: the bytes are ignored and the rest applied.
- * Counted (trailing_acked / trailing_refused), not failed: see
- * Documentation/robustness.md.
+ * that are not an attribute.  The policy does not look inside DESTS;
+ * fs_dest_prepare() must notice what nla_for_each_nested() left over and
+ * refuse the whole message (it used to ignore the bytes and apply the
+ * rest: Documentation/robustness.md, finding 2).
  */
 static void gen_dests_trailing(struct gen *g)
 {
@@ -1260,7 +1259,7 @@ static void gen_dests_trailing(struct gen *g)
 		return;		/* refused anyway: an ordinary "dests" */
 	g->cat = "dests-trailing";
 	g->trailing = true;
-	g->expect = EXP_ANY;
+	g->expect = EXP_REFUSE;
 	/* gen_dests() put OPTIONS { [scalars] [FLUSH] DESTS {...} }: DESTS is
 	 * the last attribute; grow it and OPTIONS by the junk.
 	 */

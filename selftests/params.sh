@@ -217,45 +217,50 @@ kernel_refuses()
 }
 check "fsnl: a valid raw change is accepted" "$FSNL" -n "$NS0" change d0 limit=5000
 s0=$(state)
-kernel_refuses "buckets 1000 (not a power of 2)" 'bucket|power' buckets=1000
-kernel_refuses "buckets 0" 'bucket|power|range' buckets=0
-kernel_refuses "buckets 2^21" 'bucket|range' buckets=2097152
-kernel_refuses "limit 0" 'limit|range' limit=0
-kernel_refuses "limit 1000001" 'limit|range' limit=1000001
-kernel_refuses "flow_limit 0" 'limit|range' flow_limit=0
-kernel_refuses "max_flows 0" 'flows|range' max_flows=0
-kernel_refuses "max_flows 2^24+1" 'flows|range' max_flows=16777217
-kernel_refuses "flow_idle < 1 ms" 'idle|range' flow_idle=999999
-kernel_refuses "flow_idle > 3600 s" 'idle|range' flow_idle=3600000000001
-kernel_refuses "mode 2" 'mode|range' mode=2
-kernel_refuses "congestion_weight > 10 s" 'weight|range' congestion_weight=10000000001
-kernel_refuses "load_weight > 10 s" 'weight|range' load_weight=10000000001
-kernel_refuses "congestion_threshold > 1.0" 'threshold|range' congestion_threshold=1000001
-kernel_refuses "load_threshold > 1.0" 'threshold|range' load_threshold=1000001
-kernel_refuses "max_delay > 10 s" 'delay|range' max_delay=10000000001
-kernel_refuses "smoothing > 0.99" 'smoothing|range' smoothing=990001
-kernel_refuses "quantum 255" 'quantum|range' quantum=255
-kernel_refuses "quantum 1048577" 'quantum|range' quantum=1048577
-kernel_refuses "timer_slack > 10 ms" 'slack|range' timer_slack=10000001
-kernel_refuses "stale_after 0" 'stale|range' stale_after=0
-kernel_refuses "stale_after > 10 s" 'stale|range' stale_after=10000000001
-kernel_refuses "default_congestion > 1.0" 'congestion|range' default_congestion=1000001
-kernel_refuses "default_load > 1.0" 'load|range' default_load=1000001
-kernel_refuses "max_dests 0" 'dests|range' max_dests=0
-kernel_refuses "max_dests 65536" 'dests|range' max_dests=65536
-kernel_refuses "dest IPv4 plen 33" 'prefix|plen|length' dest:v4=10.1.0.0,plen=33
-# 129 is beyond any prefix length: the policy's generic range message will do.
-kernel_refuses "dest IPv6 plen 129" 'prefix|plen|length|range' dest:v6=fd00::,plen=129
+kernel_refuses "buckets 1000 (not a power of 2)" 'flowshape: buckets must be a power of 2' buckets=1000
+kernel_refuses "buckets 0" 'flowshape: buckets out of range \(1\.\.1048576' buckets=0
+kernel_refuses "buckets 2^21" 'flowshape: buckets out of range \(1\.\.1048576' buckets=2097152
+kernel_refuses "limit 0" 'flowshape: limit out of range \(1\.\.1000000 packets\)' limit=0
+kernel_refuses "limit 1000001" 'flowshape: limit out of range \(1\.\.1000000 packets\)' limit=1000001
+kernel_refuses "flow_limit 0" 'flowshape: flow_limit out of range \(1\.\.1000000 packets\)' flow_limit=0
+kernel_refuses "max_flows 0" 'flowshape: max_flows out of range \(1\.\.16777216\)' max_flows=0
+kernel_refuses "max_flows 2^24+1" 'flowshape: max_flows out of range \(1\.\.16777216\)' max_flows=16777217
+kernel_refuses "flow_idle < 1 ms" 'flowshape: flow_idle out of range \(1 ms\.\.3600 s' flow_idle=999999
+kernel_refuses "flow_idle > 3600 s" 'flowshape: flow_idle out of range \(1 ms\.\.3600 s' flow_idle=3600000000001
+kernel_refuses "mode 2" 'flowshape: mode out of range \(0 spread, 1 delay\)' mode=2
+kernel_refuses "congestion_weight > 10 s" 'flowshape: congestion_weight out of range \(0\.\.10 s' congestion_weight=10000000001
+kernel_refuses "load_weight > 10 s" 'flowshape: load_weight out of range \(0\.\.10 s' load_weight=10000000001
+kernel_refuses "congestion_threshold > 1.0" 'flowshape: congestion_threshold out of range \(0\.\.1000000 ppm\)' congestion_threshold=1000001
+kernel_refuses "load_threshold > 1.0" 'flowshape: load_threshold out of range \(0\.\.1000000 ppm\)' load_threshold=1000001
+kernel_refuses "max_delay > 10 s" 'flowshape: max_delay out of range \(0\.\.10 s' max_delay=10000000001
+kernel_refuses "smoothing > 0.99" 'flowshape: smoothing out of range \(0\.\.990000 ppm\)' smoothing=990001
+kernel_refuses "quantum 255" 'flowshape: quantum out of range \(256\.\.1048576 bytes\)' quantum=255
+kernel_refuses "quantum 1048577" 'flowshape: quantum out of range \(256\.\.1048576 bytes\)' quantum=1048577
+kernel_refuses "timer_slack > 10 ms" 'flowshape: timer_slack out of range \(0\.\.10 ms' timer_slack=10000001
+kernel_refuses "stale_after 0" 'flowshape: stale_after out of range \(1 ms\.\.10 s' stale_after=0
+kernel_refuses "stale_after > 10 s" 'flowshape: stale_after out of range \(1 ms\.\.10 s' stale_after=10000000001
+kernel_refuses "default_congestion > 1.0" 'flowshape: default_congestion out of range \(0\.\.1000000 ppm\)' default_congestion=1000001
+kernel_refuses "default_load > 1.0" 'flowshape: default_load out of range \(0\.\.1000000 ppm\)' default_load=1000001
+kernel_refuses "max_dests 0" 'flowshape: max_dests out of range \(1\.\.65535\)' max_dests=0
+kernel_refuses "max_dests 65536" 'flowshape: max_dests out of range \(1\.\.65535\)' max_dests=65536
+kernel_refuses "dest IPv4 plen 33" 'flowshape: prefix length out of range' dest:v4=10.1.0.0,plen=33
+kernel_refuses "dest IPv6 plen 129" 'flowshape: prefix length out of range' dest:v6=fd00::,plen=129
 kernel_refuses "dest IPv4 host bits set" 'prefix|host|bits' dest:v4=10.1.2.3,plen=24
 kernel_refuses "dest IPv6 host bits set" 'prefix|host|bits' dest:v6=fd00::1,plen=64
 kernel_refuses "dest with IPv4 and IPv6" 'IPV4|IPV6|IPv4|IPv6|both|one|address' \
 	dest:v4=10.1.0.0,v6=fd00::,plen=16
 kernel_refuses "dest without an address" 'IPV4|IPV6|IPv4|IPv6|address|missing|one' \
 	dest:plen=16,c=1000
-kernel_refuses "dest congestion > 1.0" 'congestion|range' dest:v4=10.1.0.0,plen=16,c=1000001
-kernel_refuses "dest load > 1.0" 'load|range' dest:v4=10.1.0.0,plen=16,l=1000001
+kernel_refuses "dest congestion > 1.0" 'flowshape: destination congestion out of range \(0\.\.1000000 ppm\)' dest:v4=10.1.0.0,plen=16,c=1000001
+kernel_refuses "dest load > 1.0" 'flowshape: destination load out of range \(0\.\.1000000 ppm\)' dest:v4=10.1.0.0,plen=16,l=1000001
+# Bytes after the last entry of DESTS that do not make an attribute: the
+# whole message is refused, like the core refuses them at the top level.
+kernel_refuses "dests ending in 1 stray byte" 'flowshape: trailing bytes after the last destination entry' \
+	dest:v4=10.8.0.0,plen=16,c=500000 dests_junk=1
+kernel_refuses "dests ending in 3 stray bytes" 'flowshape: trailing bytes after the last destination entry' \
+	dest:v4=10.8.0.0,plen=16,c=500000 dests_junk=3
 unchanged "$s0" "the kernel-refused values"
-kernel_refuses "one bad dest among good ones (whole message)" 'prefix|plen|length' \
+kernel_refuses "one bad dest among good ones (whole message)" 'flowshape: prefix length out of range' \
 	dest:v4=10.8.0.0,plen=16,c=500000 dest:v4=10.9.0.0,plen=33 \
 	dest:v4=10.7.0.0,plen=16,c=900000
 unchanged "$s0" "the kernel-refused message with one bad dest among good ones"
