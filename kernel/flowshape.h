@@ -165,6 +165,8 @@ struct fs_sched_data {
 	u64 stat_lateness_max;
 	u64 stat_early;
 	u64 stat_watchdog;
+	u64 stat_released;
+	u64 stat_purged;
 };
 
 /* The packet's departure time rides in the qdisc's private cb. */

@@ -336,6 +336,8 @@ int fs_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.lateness_max_ns = q->stat_lateness_max;
 	st.early_releases = q->stat_early;
 	st.watchdog_armed = q->stat_watchdog;
+	st.released = q->stat_released;
+	st.purged = q->stat_purged;
 	st.flows = q->flows;
 	st.throttled_flows = q->throttled_flows;
 	if (q->throttled_flows && q->time_next_throttled > now)

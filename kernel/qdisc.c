@@ -15,8 +15,8 @@
  * under normal conditions flowshape costs a flow lookup over a FIFO.
  *
  * Accounting: every packet offered is queued (enqueued) or dropped with a
- * cause (drops_limit, drops_flow_limit); enqueued = sent + qlen, plus
- * what reset/destroy purge.
+ * cause (drops_limit, drops_flow_limit); enqueued = released + purged +
+ * qlen, all in skbs (a GSO packet is one; bstats counts its segments).
  */
 
 #include <linux/module.h>
@@ -216,6 +216,7 @@ static struct sk_buff *flowshape_dequeue(struct Qdisc *sch)
 	return NULL;
 
 out:
+	q->stat_released++;
 	qdisc_qstats_backlog_dec(sch, skb);
 	sch->q.qlen--;
 	qdisc_bstats_update(sch, skb);
@@ -234,6 +235,8 @@ static void fs_reset_all(struct Qdisc *sch)
 {
 	struct fs_sched_data *q = qdisc_priv(sch);
 
+	/* The core zeroes qlen and backlog after ->reset(). */
+	q->stat_purged += sch->q.qlen;
 	fs_sched_reset(q);
 	fs_flow_free_all(sch);
 	q->internal.state = FS_FLOW_IDLE;

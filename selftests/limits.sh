@@ -47,6 +47,8 @@ accounting()
 		$((XS[drops_limit] + XS[drops_flow_limit]))
 	check_eq "$what: enqueued + drops == sent" "$sent" $((XS[enqueued] + XS[drops]))
 	check_eq "$what: enqueued == qdisc sent (queue empty)" "${XS[enqueued]}" "${XS[packets]}"
+	check_eq "$what: released == enqueued, nothing purged (queue empty)" \
+		"${XS[enqueued]} 0" "${XS[released]} ${XS[purged]}"
 	check_eq "$what: qdisc sent == received" "${XS[packets]}" "$recv"
 	check_eq "$what: no reordering" 0 "$(kv reordered "$RES")"
 }
@@ -161,6 +163,32 @@ ov=${XS[overflow_packets]}
 run_burst 9006 20 -s 100 -f 5 -b 45000
 check_eq "gc/1024 buckets: new flows after the idle ones do not overflow" \
 	"$ov" "$(fs_xstat_text "$NS0" veth0 overflow_packets)"
+
+# --- 9d. GSO: a TCP bulk transfer ------------------------------------------
+# TCP over veth hands the qdisc GSO packets: one skb of many segments.
+# enqueued, released, qlen and the drops count skbs (what limit and
+# flow_limit bound); the qdisc's "sent N pkt" counts segments, as for
+# every qdisc.  enqueued = released + purged + qlen must hold anyway.
+fs_section "9d. GSO packets: counted once by flowshape, by segment in sent"
+check "gso: flowshape with the defaults" fs_fresh veth0
+out=$(fs_tmp)
+ip netns exec "$NS1" "$UDPSEQ" tcprecv 5001 -t 60000 >"$out" &
+rpid=$!
+fs_on_exit kill "$rpid"
+check "gso: receiver ready" wait_for 10 grep -q ready "$out"
+n0 "$UDPSEQ" tcpsend 10.100.0.2 5001 20000000 >/dev/null
+wait "$rpid"
+check_eq "gso: 20 MB received" received_bytes=20000000 "$(tail -n1 "$out")"
+check "gso: queue drained" wait_for 10 fs_drained "$NS0" veth0
+fs_xsnap "$NS0" veth0
+fs_log "gso: enqueued=${XS[enqueued]} released=${XS[released]} purged=${XS[purged]}" \
+	"qlen=${XS[qlen]} packets=${XS[packets]} bytes=${XS[bytes]} drops=${XS[drops]}"
+check_eq "gso: enqueued = released + purged + qlen" \
+	"${XS[enqueued]}" "$((XS[released] + XS[purged] + XS[qlen]))"
+check_eq "gso: nothing dropped" 0 "${XS[drops]}"
+# The test is only meaningful if the stack did send GSO packets.
+check "gso: GSO packets passed (segments sent ${XS[packets]} > released ${XS[released]})" \
+	test "${XS[packets]}" -gt "${XS[released]}"
 
 fs_section "done"
 fs_done

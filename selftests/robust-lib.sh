@@ -87,27 +87,23 @@ fs_meminfo_kb()
 # The accounting invariants of Documentation/flowshape.rst, on a quiet
 # qdisc (no traffic in flight: the dump is not one atomic snapshot):
 #   drops = drops_limit + drops_flow_limit
-#   enqueued = packets sent + qlen
+#   enqueued = released + purged + qlen
+#   released = packets sent (the robust tests send no GSO packets)
 # plus early_releases = 0.  PREFIX names the check in the TAP output.
-# With "purged" as the 4th argument the qdisc was reset (device down):
-# enqueued >= sent + qlen is all that holds then.
 check_invariants()
 {
-	local ns=$1 dev=$2 prefix=$3 purged=${4:-}
+	local ns=$1 dev=$2 prefix=$3
 	fs_xsnap "$ns" "$dev" || { check "$prefix: stats readable" false; return; }
-	fs_log "$prefix: enqueued=${XS[enqueued]} packets=${XS[packets]} qlen=${XS[qlen]}" \
+	fs_log "$prefix: enqueued=${XS[enqueued]} released=${XS[released]}" \
+		"purged=${XS[purged]} packets=${XS[packets]} qlen=${XS[qlen]}" \
 		"drops=${XS[drops]} drops_limit=${XS[drops_limit]}" \
 		"drops_flow_limit=${XS[drops_flow_limit]} flows=${XS[flows]}" \
 		"overflow_packets=${XS[overflow_packets]} early_releases=${XS[early_releases]}"
 	check_eq "$prefix: drops = drops_limit + drops_flow_limit" \
 		"${XS[drops]}" "$((XS[drops_limit] + XS[drops_flow_limit]))"
-	if [[ $purged == purged ]]; then
-		check "$prefix: enqueued >= sent + qlen (after a reset)" \
-			test "${XS[enqueued]}" -ge "$((XS[packets] + XS[qlen]))"
-	else
-		check_eq "$prefix: enqueued = sent + qlen" \
-			"${XS[enqueued]}" "$((XS[packets] + XS[qlen]))"
-	fi
+	check_eq "$prefix: enqueued = released + purged + qlen" \
+		"${XS[enqueued]}" "$((XS[released] + XS[purged] + XS[qlen]))"
+	check_eq "$prefix: released = sent (no GSO)" "${XS[released]}" "${XS[packets]}"
 	check_eq "$prefix: no early release" 0 "${XS[early_releases]}"
 }
 

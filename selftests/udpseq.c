@@ -4,6 +4,8 @@
  *
  *   udpseq send ADDR PORT COUNT [-s SIZE] [-r PPS] [-f FLOWS] [-b BASEPORT]
  *   udpseq recv PORT [-n COUNT] [-t TIMEOUT_MS] [-i IDLE_MS] [-6]
+ *   udpseq tcpsend ADDR PORT BYTES
+ *   udpseq tcprecv PORT [-t TIMEOUT_MS]
  *
  * The sender numbers each packet per flow (one flow = one source port) and
  * stamps it with CLOCK_MONOTONIC, which network namespaces share, so the
@@ -11,6 +13,11 @@
  * The receiver stops after COUNT packets, after IDLE_MS without a packet
  * (once one arrived), or after TIMEOUT_MS, and prints one line of
  * key=value pairs that the shell tests parse.
+ *
+ * tcpsend/tcprecv move BYTES over one TCP connection (bulk writes, so the
+ * stack builds GSO packets) and print sent_bytes=N / received_bytes=N:
+ * for the tests of how GSO packets are counted.  tcprecv accepts one
+ * connection, reads to EOF and exits; it gives up after TIMEOUT_MS.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -61,7 +68,9 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: udpseq send ADDR PORT COUNT [-s SIZE] [-r PPS] [-f FLOWS] [-b BASEPORT]\n"
-		"       udpseq recv PORT [-n COUNT] [-t TIMEOUT_MS] [-i IDLE_MS] [-6]\n");
+		"       udpseq recv PORT [-n COUNT] [-t TIMEOUT_MS] [-i IDLE_MS] [-6]\n"
+		"       udpseq tcpsend ADDR PORT BYTES\n"
+		"       udpseq tcprecv PORT [-t TIMEOUT_MS]\n");
 	return 2;
 }
 
@@ -342,6 +351,126 @@ static int cmd_recv(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_tcpsend(int argc, char **argv)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai;
+	static char buf[65536];
+	unsigned long total, sent = 0;
+	int fd, err;
+
+	if (argc != 4)
+		return usage();
+	if (parse_ul(argv[3], ~0ul, &total))
+		return 2;
+	err = getaddrinfo(argv[1], argv[2], &hints, &ai);
+	if (err) {
+		fprintf(stderr, "udpseq: %s: %s\n", argv[1], gai_strerror(err));
+		return 1;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		perror("udpseq: tcpsend: connect");
+		freeaddrinfo(ai);
+		return 1;
+	}
+	freeaddrinfo(ai);
+	while (sent < total) {
+		size_t n = total - sent < sizeof(buf) ? total - sent : sizeof(buf);
+		ssize_t w = write(fd, buf, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("udpseq: tcpsend: write");
+			close(fd);
+			return 1;
+		}
+		sent += (unsigned long)w;
+	}
+	/* Wait for the receiver to have read everything: its close. */
+	shutdown(fd, SHUT_WR);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+	printf("sent_bytes=%lu\n", sent);
+	return 0;
+}
+
+static int cmd_tcprecv(int argc, char **argv)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6 };
+	unsigned long port, timeout_ms = 60000, received = 0;
+	static char buf[65536];
+	struct pollfd pfd;
+	uint64_t deadline;
+	int lfd, fd, opt, one = 1, zero = 0;
+
+	if (argc < 2)
+		return usage();
+	if (parse_ul(argv[1], 65535, &port))
+		return 2;
+	optind = 2;
+	while ((opt = getopt(argc, argv, "t:")) != -1) {
+		if (opt != 't' || parse_ul(optarg, 3600000, &timeout_ms))
+			return usage();
+	}
+	deadline = now_ns() + timeout_ms * 1000000ull;
+
+	/* One dual-stack socket: IPv4 arrives as v4-mapped. */
+	lfd = socket(AF_INET6, SOCK_STREAM, 0);
+	if (lfd < 0) {
+		perror("udpseq: tcprecv: socket");
+		return 1;
+	}
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	sa.sin6_port = htons((uint16_t)port);
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 1) < 0) {
+		perror("udpseq: tcprecv: bind/listen");
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+
+	fd = lfd;
+	for (;;) {
+		uint64_t now = now_ns();
+		ssize_t r;
+
+		if (now >= deadline) {
+			fprintf(stderr, "udpseq: tcprecv: timeout\n");
+			printf("received_bytes=%lu timeout=1\n", received);
+			return 1;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, (int)((deadline - now) / 1000000 + 1)) <= 0)
+			continue;
+		if (fd == lfd) {
+			fd = accept(lfd, NULL, NULL);
+			if (fd < 0) {
+				perror("udpseq: tcprecv: accept");
+				return 1;
+			}
+			close(lfd);
+			continue;
+		}
+		r = read(fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			perror("udpseq: tcprecv: read");
+			return 1;
+		}
+		if (!r)
+			break;
+		received += (unsigned long)r;
+	}
+	close(fd);
+	printf("received_bytes=%lu\n", received);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -350,5 +479,9 @@ int main(int argc, char **argv)
 		return cmd_send(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "recv"))
 		return cmd_recv(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "tcpsend"))
+		return cmd_tcpsend(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "tcprecv"))
+		return cmd_tcprecv(argc - 1, argv + 1);
 	return usage();
 }

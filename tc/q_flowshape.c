@@ -12,6 +12,7 @@
  */
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -588,6 +589,12 @@ static int flowshape_print_xstats(struct qdisc_util *qu, FILE *f,
 	fs_print_ns(" delay_total %s", "delay_total_ns", st.delay_total_ns);
 	fs_print_count(" overflow_packets %llu", "overflow_packets",
 		       st.overflow_packets);
+	/* Printed only when the kernel sends them (an older module does not). */
+	if (RTA_PAYLOAD(xstats) >= offsetof(struct tc_flowshape_xstats, purged) +
+				   sizeof(st.purged)) {
+		fs_print_count(" released %llu", "released", st.released);
+		fs_print_count(" purged %llu", "purged", st.purged);
+	}
 	print_nl();
 
 	fs_print_count("  drops_limit %llu", "drops_limit", st.drops_limit);

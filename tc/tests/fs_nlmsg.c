@@ -148,6 +148,8 @@ static void put_stats(struct msg *m, size_t xstats_len)
 		.dests = 5,
 		.stale_dests = 1,
 		.next_release_ns = 1 * MS,
+		.released = 990,
+		.purged = 10,
 	};
 	unsigned char app[sizeof(st) + 16];
 	struct rtattr *stats;

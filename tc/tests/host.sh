@@ -294,7 +294,7 @@ expect_text()
 	fi
 }
 
-stats_full='  enqueued 1000 passed 900 delayed 95 delay_total 1.9s overflow_packets 4
+stats_full='  enqueued 1000 passed 900 delayed 95 delay_total 1.9s overflow_packets 4 released 990 purged 10
   drops_limit 2 drops_flow_limit 3 alloc_errors 5 early_releases 0
   late_packets 95 lateness_mean 20us lateness_max 90us lateness_total 1.9ms watchdog_armed 80
   flows 3 throttled_flows 1 gc_flows 6 dests 5 stale_dests 1 stale_packets 7 next_release 1ms'
@@ -363,7 +363,8 @@ if command -v jq >/dev/null; then
 		delay_total_ns, overflow_packets, alloc_errors, gc_flows,
 		stale_packets, late_packets, lateness_total_ns, lateness_max_ns,
 		early_releases, watchdog_armed, flows, throttled_flows, dests,
-		stale_dests, next_release_ns, lateness_mean_ns } == {
+		stale_dests, next_release_ns, lateness_mean_ns, released,
+		purged } == {
 		"enqueued": 1000, "drops_limit": 2, "drops_flow_limit": 3,
 		"passed": 900, "delayed": 95, "delay_total_ns": 1900000000,
 		"overflow_packets": 4, "alloc_errors": 5, "gc_flows": 6,
@@ -371,7 +372,11 @@ if command -v jq >/dev/null; then
 		"lateness_total_ns": 1900000, "lateness_max_ns": 90000,
 		"early_releases": 0, "watchdog_armed": 80, "flows": 3,
 		"throttled_flows": 1, "dests": 5, "stale_dests": 1,
-		"next_release_ns": 1000000, "lateness_mean_ns": 20000 }'
+		"next_release_ns": 1000000, "lateness_mean_ns": 20000,
+		"released": 990, "purged": 10 }'
+	out=$(json qdisc-set -s)
+	expect_jq "qdisc JSON: no released/purged from an older kernel" "$out" \
+		'.[0] | has("enqueued") and (has("released") | not) and (has("purged") | not)'
 
 	out=$(json qdisc-set)
 	expect_jq "qdisc JSON: fractions as floats, mode as a string" "$out" \

@@ -139,6 +139,16 @@ struct tc_flowshape_xstats {
 	__u32	dests;			/* destination entries */
 	__u32	stale_dests;		/* entries older than stale_after */
 	__u64	next_release_ns;	/* earliest due time - now, ns (0: none) */
+	/* Appended: a shorter struct is from an older module. */
+	__u64	released;		/* packets dequeued.  Like enqueued, qlen
+					 * and the drops, a GSO packet counts once;
+					 * the qdisc's "sent N pkt" counts its
+					 * segments.  enqueued = released + purged
+					 * + qlen, always.
+					 */
+	__u64	purged;			/* packets freed by a reset (device down,
+					 * qdisc replaced) without being sent
+					 */
 };
 
 #endif /* _UAPI_LINUX_FLOWSHAPE_H */
