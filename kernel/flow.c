@@ -21,6 +21,9 @@ static struct kmem_cache *fs_flow_cachep __read_mostly;
 
 int fs_flow_cache_init(void)
 {
+	/* Two cache lines, like fq's flows: see struct fs_flow. */
+	BUILD_BUG_ON(sizeof(struct fs_flow) > 2 * 64);
+
 	fs_flow_cachep = kmem_cache_create("flowshape_flow",
 					   sizeof(struct fs_flow), 0,
 					   SLAB_HWCACHE_ALIGN, NULL);
@@ -65,7 +68,10 @@ static struct fs_flow *fs_flow_alloc(struct fs_sched_data *q, u32 hash,
 	f->hash = hash;
 	f->dest_gen = ~0U;
 	f->last_active = now;
-	RB_CLEAR_NODE(&f->throttle_node);
+	/* IDLE and not yet on the idle list: a new flow's first packet
+	 * either queues it (fs_flow_leave_idle) or passes through the
+	 * internal FIFO (fs_flow_touch_idle adds it to the list).
+	 */
 	INIT_LIST_HEAD(&f->idle_node);
 	q->flows++;
 	return f;
@@ -157,8 +163,8 @@ void fs_flow_free_all(struct Qdisc *sch)
 		while ((n = rb_first(root)) != NULL) {
 			struct fs_flow *f = rb_entry(n, struct fs_flow, hash_node);
 
+			/* The idle list is reset below as a whole. */
 			rb_erase(n, root);
-			list_del(&f->idle_node);
 			fs_flow_queue_purge(f);
 			kmem_cache_free(fs_flow_cachep, f);
 		}

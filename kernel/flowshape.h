@@ -54,30 +54,35 @@ enum fs_flow_state {
 };
 
 /*
- * One flow.  The fields the datapath touches for every packet come first;
- * the table linkage and history follow.
+ * One flow: 128 bytes, two cache lines.  The first holds what a lookup
+ * reads in every tree node it passes (hash_node, hash) and the queue's
+ * head; the second, what only the flow's own packets touch.  A flow is in
+ * one scheduling structure at a time, by state, so the links share space.
  */
 struct fs_flow {
-	struct sk_buff *head;		/* FIFO of queued packets */
-	struct sk_buff *tail;
-	struct fs_flow *next;		/* ready list or wheel slot link */
-	u64 time_next;			/* head's due time while throttled, ns */
-	int credit;			/* DRR byte credit */
-	u32 qlen;
-	u8 state;			/* enum fs_flow_state */
-
+	struct rb_node hash_node;	/* in its bucket, keyed by hash */
 	u32 hash;			/* skb_get_hash() key */
 	u32 dest_gen;			/* table generation of @dest */
 	const struct fs_dest *dest;	/* cached LPM result, NULL: default */
-	struct rb_node hash_node;	/* in its bucket, keyed by hash */
-	struct rb_node throttle_node;	/* in q->far, by time_next */
-	struct list_head idle_node;	/* in q->idle_flows while idle */
+	struct sk_buff *head;		/* FIFO of queued packets */
+	u32 qlen;
+	int credit;			/* DRR byte credit */
+	u32 packets;			/* enqueued, wrapping (0: no history yet) */
+	u8 state;			/* enum fs_flow_state */
 
+	struct sk_buff *tail;
+	union {
+		/* READY: ready list; THROTTLED in the wheel: slot list */
+		struct fs_flow *next;
+		/* THROTTLED beyond the wheel: in q->far, by time_next */
+		struct rb_node throttle_node;
+		/* IDLE: in q->idle_flows (never the overflow flow) */
+		struct list_head idle_node;
+	};
+	u64 time_next;			/* head's due time while throttled, ns */
 	u64 last_departure;		/* latest departure given, ns */
 	u64 applied_delay;		/* smoothed (EWMA) delay, ns */
 	u64 last_active;		/* last enqueue, ns */
-	u64 packets;
-	u64 bytes;
 };
 
 /* One destination entry.  Levels and times are read locklessly by the
@@ -193,10 +198,29 @@ void fs_flow_rehash(struct fs_sched_data *q, struct rb_root *nb, u32 n);
 void fs_flow_queue_purge(struct fs_flow *f);
 
 /* @f (not the overflow flow) has nothing queued now: GC may take it. */
+/*
+ * The idle list, in the order flows went idle, for the GC.  idle_node
+ * shares space with the scheduling links: it is valid only while the flow
+ * is IDLE, and the overflow flow (never freed) is never on the list.
+ */
 static inline void fs_flow_went_idle(struct fs_sched_data *q, struct fs_flow *f)
 {
 	if (f != &q->overflow)
+		list_add_tail(&f->idle_node, &q->idle_flows);
+}
+
+/* An IDLE flow had a packet that took the internal FIFO: still idle. */
+static inline void fs_flow_touch_idle(struct fs_sched_data *q, struct fs_flow *f)
+{
+	if (f != &q->overflow)
 		list_move_tail(&f->idle_node, &q->idle_flows);
+}
+
+/* An IDLE flow gets a packet queued: off the idle list. */
+static inline void fs_flow_leave_idle(struct fs_sched_data *q, struct fs_flow *f)
+{
+	if (f != &q->overflow)
+		list_del(&f->idle_node);
 }
 
 static inline void fs_flow_queue_add(struct fs_flow *f, struct sk_buff *skb)

@@ -109,7 +109,6 @@ static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 	f->last_departure = t;
 	f->last_active = now;
 	f->packets++;
-	f->bytes += qdisc_pkt_len(skb);
 
 	cb = fs_skb_cb(skb);
 	cb->time_to_send = t;
@@ -125,7 +124,7 @@ static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 		 */
 		if (!f->qlen) {
 			fs_flow_queue_add(&q->internal, skb);
-			fs_flow_went_idle(q, f);
+			fs_flow_touch_idle(q, f);
 			return NET_XMIT_SUCCESS;
 		}
 	} else {
@@ -135,7 +134,7 @@ static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 
 	fs_flow_queue_add(f, skb);
 	if (f->state == FS_FLOW_IDLE) {
-		list_del_init(&f->idle_node);
+		fs_flow_leave_idle(q, f);
 		if (t <= now) {
 			f->credit = q->p.quantum;
 			fs_ready_add(q, f);
@@ -264,9 +263,6 @@ static int flowshape_init(struct Qdisc *sch, struct nlattr *opt,
 	sch->limit = q->p.limit;
 	q->overflow.dest_gen = ~0U;
 	INIT_LIST_HEAD(&q->idle_flows);
-	INIT_LIST_HEAD(&q->overflow.idle_node);
-	RB_CLEAR_NODE(&q->overflow.throttle_node);
-	RB_CLEAR_NODE(&q->internal.throttle_node);
 
 	if (fs_sched_init(q))
 		return -ENOMEM;

@@ -213,7 +213,6 @@ void fs_unthrottle(struct fs_sched_data *q, u64 now)
 		if ((f->time_next >> FS_WHEEL_SHIFT) >= w->cursor + FS_WHEEL_SLOTS)
 			break;
 		rb_erase_cached(n, &q->far);
-		RB_CLEAR_NODE(n);
 		if (f->time_next <= now) {
 			q->throttled_flows--;
 			fs_ready_add(q, f);
