@@ -359,23 +359,37 @@ static int find_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int nl_find_qdiscs(struct nl *nl, int ifindex, struct nl_qdisc **out,
-		   size_t *n, char *err, size_t errlen)
+/* A dump request of @type (RTM_GETQDISC, RTM_GETTCLASS) into @buf. */
+#define DUMP_REQ_LEN	(MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct tcmsg)))
+
+static struct nlmsghdr *put_dump_request(char *buf, uint16_t type,
+					 uint32_t seq, int ifindex,
+					 uint32_t parent)
 {
-	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct tcmsg))];
-	struct find_ctx ctx = { .ifindex = ifindex };
 	struct nlmsghdr *nlh;
 	struct tcmsg *tcm;
-	int r;
 
-	memset(buf, 0, sizeof(buf));
+	memset(buf, 0, DUMP_REQ_LEN);
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETQDISC;
+	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = ++nl->seq;
+	nlh->nlmsg_seq = seq;
 	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
 	tcm->tcm_family = AF_UNSPEC;
 	tcm->tcm_ifindex = ifindex;
+	tcm->tcm_parent = parent;
+	return nlh;
+}
+
+int nl_find_qdiscs(struct nl *nl, int ifindex, struct nl_qdisc **out,
+		   size_t *n, char *err, size_t errlen)
+{
+	char buf[DUMP_REQ_LEN];
+	struct find_ctx ctx = { .ifindex = ifindex };
+	struct nlmsghdr *nlh;
+	int r;
+
+	nlh = put_dump_request(buf, RTM_GETQDISC, ++nl->seq, ifindex, 0);
 	r = transact(nl, nlh, find_cb, &ctx, err, errlen);
 	if (r) {
 		free(ctx.q);
@@ -426,21 +440,13 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 int nl_dump_dests(struct nl *nl, const struct nl_qdisc *q,
 		  struct nl_dest_info **out, size_t *n, char *err, size_t errlen)
 {
-	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct tcmsg))];
+	char buf[DUMP_REQ_LEN];
 	struct dump_ctx ctx = { .handle = q->handle };
 	struct nlmsghdr *nlh;
-	struct tcmsg *tcm;
 	int r;
 
-	memset(buf, 0, sizeof(buf));
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETTCLASS;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = ++nl->seq;
-	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
-	tcm->tcm_family = AF_UNSPEC;
-	tcm->tcm_ifindex = q->ifindex;
-	tcm->tcm_parent = q->handle;
+	nlh = put_dump_request(buf, RTM_GETTCLASS, ++nl->seq, q->ifindex,
+			       q->handle);
 	r = transact(nl, nlh, dump_cb, &ctx, err, errlen);
 	if (r) {
 		free(ctx.d);
