@@ -471,22 +471,29 @@ struct qstate {
 	uint32_t qlen;
 };
 
+/* Whether the qdisc or class message @h (payload @t) is flowshape's. */
+static bool is_flowshape(const struct nlmsghdr *h, const struct tcmsg *t)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, h, sizeof(*t)) {
+		if (mnl_attr_get_type(a) == TCA_KIND &&
+		    !strcmp(mnl_attr_get_str(a), "flowshape"))
+			return true;
+	}
+	return false;
+}
+
 static int qdisc_cb(const struct nlmsghdr *h, void *data)
 {
 	struct qstate *q = data;
 	const struct tcmsg *t = mnl_nlmsg_get_payload(h);
 	const struct nlattr *a, *b;
-	bool ours = false;
 
 	if (h->nlmsg_type != RTM_NEWQDISC || t->tcm_ifindex != ifindex ||
 	    t->tcm_parent != TC_H_ROOT)
 		return MNL_CB_OK;
-	mnl_attr_for_each(a, h, sizeof(*t)) {
-		if (mnl_attr_get_type(a) == TCA_KIND &&
-		    !strcmp(mnl_attr_get_str(a), "flowshape"))
-			ours = true;
-	}
-	if (!ours)
+	if (!is_flowshape(h, t))
 		return MNL_CB_OK;
 	q->found = true;
 	mnl_attr_for_each(a, h, sizeof(*t)) {
@@ -585,16 +592,11 @@ static int class_cb(const struct nlmsghdr *h, void *data)
 	const struct tcmsg *t = mnl_nlmsg_get_payload(h);
 	const struct nlattr *a, *b;
 	struct dest d = { 0 };
-	bool ours = false, got = false;
+	bool got = false;
 
 	if (h->nlmsg_type != RTM_NEWTCLASS || t->tcm_ifindex != ifindex)
 		return MNL_CB_OK;
-	mnl_attr_for_each(a, h, sizeof(*t)) {
-		if (mnl_attr_get_type(a) == TCA_KIND &&
-		    !strcmp(mnl_attr_get_str(a), "flowshape"))
-			ours = true;
-	}
-	if (!ours)
+	if (!is_flowshape(h, t))
 		return MNL_CB_OK;
 	mnl_attr_for_each(a, h, sizeof(*t)) {
 		if (mnl_attr_get_type(a) != TCA_OPTIONS)
