@@ -512,16 +512,20 @@ done
 		| --- | ---: | ---: | ---: | ---: | ---: |
 		EOF
 		for p in fs-spread fs-delay fq netem; do
-			h=$(($(case $p in fq) echo 2 ;; netem) echo 3 ;; fs-spread) echo 4 ;; fs-delay) echo 5 ;; esac) << 16))
+			# The qdisc handles run-in-vm.sh gives each peer (MAJOR << 16).
+			case $p in fq) h=2 ;; netem) h=3 ;; fs-spread) h=4 ;; fs-delay) h=5 ;; esac
+			h=$((h << 16))
 			case $p in fq) e=fq_enqueue d=fq_dequeue ;; netem) e=netem_enqueue d=netem_dequeue ;; *) e=flowshape_enqueue d=flowshape_dequeue ;; esac
-			pk=$(awk -v p="$p" '$1 == "P" && $2 == p && $5 == "pkts" {s += $6} END {print s + 0}' "$raw/raw.txt")
-			awk -v e="$e" -v d="$d" -v h="$h" -v pk="$pk" -v lab="$(label "$p")" '
+			# Packets: the enqueues the probes saw (the warm-up that
+			# creates the flows included), each packet enqueued once.
+			awk -v e="$e" -v d="$d" -v h="$h" -v lab="$(label "$p")" '
 				{ line = $0; gsub(/[@\[\]:,]/, " ", line); split(line, f, " ") }
 				f[1] == "n_h" && f[3] == h { n[f[2]] = f[4] }
 				f[1] == "ns_h" && f[3] == h { ns[f[2]] = f[4] }
 				f[1] == "null_h" && f[3] == h { nul[f[2]] = f[4] }
 				END {
 					if (!n[e] && !n[d]) exit
+					pk = n[e]
 					printf "| %s | %d | %.0f | %.0f | %.2f | %.2f |\n", lab, pk,
 						n[e] ? ns[e] / n[e] : 0, n[d] ? ns[d] / n[d] : 0,
 						pk ? n[d] / pk : 0, pk ? nul[d] / pk : 0
