@@ -9,6 +9,14 @@
  * own id and checksum.  A TCP probe is one nonblocking connect(); a reset
  * counts as a reply (the peer answered), and the socket is closed with
  * SO_LINGER 0 so that probes leave no TIME_WAIT behind.
+ *
+ * RTTs come from the kernel where it measured them: an ICMP reply's
+ * receive timestamp (SO_TIMESTAMPNS, taken in the receive softirq) against
+ * the send time, and a TCP connect's RTT from TCP_INFO (SYN to SYN-ACK,
+ * timed by the stack).  Neither includes the time the agent took to be
+ * scheduled and read the answer, which on a loaded host is noise that
+ * would read as congestion.  probe_pick_rtt() falls back to the agent's
+ * own monotonic measurement when the kernel's is missing or inconsistent.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,8 +25,12 @@
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/ip_icmp.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "probe.h"
@@ -33,7 +45,26 @@ struct probe {
 	uint64_t token;			/* ICMP payload */
 	struct sockaddr_storage addr;
 	uint64_t sent_ns, deadline_ns;
+	uint64_t sent_real_ns;		/* CLOCK_REALTIME, for SO_TIMESTAMPNS */
 };
+
+uint64_t probe_pick_rtt(uint64_t user_rtt_ns, uint64_t kernel_rtt_ns)
+{
+	/* The kernel saw the answer before the agent did: its RTT can only
+	 * be shorter.  0 (none) or longer means a realtime clock step.
+	 */
+	if (!kernel_rtt_ns || kernel_rtt_ns > user_rtt_ns)
+		return user_rtt_ns;
+	return kernel_rtt_ns;
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
 
 #define PAYLOAD	16
 
@@ -67,6 +98,16 @@ void probe_engine_close(struct probe_engine *pe)
 	pe->v4.fd = pe->v6.fd = -1;
 }
 
+/* Receive timestamps on replies; without them the agent's own clock. */
+static void icmp_timestamps(int fd)
+{
+	int one = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)))
+		log_info("no kernel receive timestamps on ICMP (%s): RTTs include the agent's wake-up",
+			 strerror(errno));
+}
+
 static int icmp_open(struct probe_engine *pe, int family)
 {
 	struct icmp_sock *s = family == AF_INET ? &pe->v4 : &pe->v6;
@@ -77,6 +118,7 @@ static int icmp_open(struct probe_engine *pe, int family)
 	s->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
 	if (s->fd >= 0) {
 		log_info("ICMP%s probes: ping socket", family == AF_INET ? "" : "v6");
+		icmp_timestamps(s->fd);
 		return s->fd;
 	}
 	s->fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
@@ -95,6 +137,7 @@ static int icmp_open(struct probe_engine *pe, int family)
 		setsockopt(s->fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f));
 	}
 	log_info("ICMP%s probes: raw socket", family == AF_INET ? "" : "v6");
+	icmp_timestamps(s->fd);
 	return s->fd;
 }
 
@@ -182,6 +225,7 @@ int probe_start(struct probe_engine *pe, void *owner, enum probe_kind kind,
 	p->seq = pe->seq++;
 	pe->cookie = pe->cookie * 6364136223846793005ULL + 1442695040888963407ULL;
 	p->token = pe->cookie;
+	p->sent_real_ns = realtime_ns();
 	p->sent_ns = now_ns();
 	p->deadline_ns = p->sent_ns + timeout_ns;
 	r = kind == PROBE_ICMP ? icmp_send(pe, p, addrlen) : tcp_send(p, addrlen);
@@ -228,16 +272,36 @@ static void icmp_read(struct probe_engine *pe, int family, probe_done_fn fn, voi
 
 	for (;;) {
 		struct sockaddr_storage from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(s->fd, buf, sizeof(buf), 0,
-				     (struct sockaddr *)&from, &fl);
-		uint64_t now = now_ns(), token;
+		union {
+			char buf[CMSG_SPACE(sizeof(struct timespec))];
+			struct cmsghdr align;
+		} ctl;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr mh = {
+			.msg_name = &from, .msg_namelen = sizeof(from),
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+		};
+		ssize_t n = recvmsg(s->fd, &mh, 0);
+		uint64_t now = now_ns(), token, rx_real = 0;
 		const uint8_t *icmp = buf;
+		struct cmsghdr *c;
 		uint16_t id, seq;
 		size_t i;
 
 		if (n < 0)
 			return;
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level == SOL_SOCKET &&
+			    c->cmsg_type == SCM_TIMESTAMPNS &&
+			    c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+				struct timespec ts;
+
+				memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+				rx_real = (uint64_t)ts.tv_sec * NSEC_PER_SEC +
+					  (uint64_t)ts.tv_nsec;
+			}
+		}
 		if (family == AF_INET && s->raw) {
 			size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
 
@@ -262,7 +326,10 @@ static void icmp_read(struct probe_engine *pe, int family, probe_done_fn fn, voi
 			    p->seq != seq || p->token != token ||
 			    !same_addr(&p->addr, &from, family))
 				continue;
-			fn(arg, p->owner, true, now - p->sent_ns);
+			fn(arg, p->owner, true,
+			   probe_pick_rtt(now - p->sent_ns,
+					  rx_real > p->sent_real_ns ?
+					  rx_real - p->sent_real_ns : 0));
 			probe_free(pe, i);
 			break;
 		}
@@ -278,6 +345,16 @@ static void tcp_done(struct probe_engine *pe, size_t i, probe_done_fn fn, void *
 	int err = 0;
 
 	getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (!err) {
+		struct tcp_info ti;
+
+		/* One sample, the SYN's: srtt is that RTT (in us). */
+		len = sizeof(ti);
+		memset(&ti, 0, sizeof(ti));
+		if (!getsockopt(p->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) &&
+		    len >= offsetof(struct tcp_info, tcpi_rtt) + sizeof(ti.tcpi_rtt))
+			rtt = probe_pick_rtt(rtt, (uint64_t)ti.tcpi_rtt * 1000);
+	}
 	probe_free(pe, i);
 	fn(arg, owner, err == 0 || err == ECONNREFUSED, rtt);
 }

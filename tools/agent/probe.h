@@ -54,6 +54,12 @@ void probe_handle(struct probe_engine *pe, const struct pollfd *pfd, size_t n,
 void probe_expire(struct probe_engine *pe, uint64_t now, probe_done_fn fn, void *arg);
 /* Earliest deadline, 0 if none. */
 uint64_t probe_next_deadline(const struct probe_engine *pe);
+/*
+ * The RTT to report: the kernel's measurement (receive timestamp minus
+ * send time, or TCP_INFO's), unless it is 0 (none) or longer than the
+ * agent's own (a realtime clock step: the kernel answers first).
+ */
+uint64_t probe_pick_rtt(uint64_t user_rtt_ns, uint64_t kernel_rtt_ns);
 /* Forget an owner's probes without calling back (reload). */
 void probe_cancel_owner(struct probe_engine *pe, void *owner);
 size_t probe_outstanding(const struct probe_engine *pe, void *owner);

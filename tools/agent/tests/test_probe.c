@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests: probe RTTs come from the kernel's timestamps, so an agent
+ * that is slow to read an answer does not report the delay as RTT.
+ *
+ * The socket tests probe 127.0.0.1 and read the answer only after a
+ * 300 ms sleep: the agent's own clock then says >= 300 ms, the kernel's
+ * says what loopback takes (well under 100 ms even on an emulated,
+ * loaded machine).  Without kernel timestamps they fail.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "probe.h"
+#include "util.h"
+
+#define MS NSEC_PER_MSEC
+#define LATE_MS 300
+
+static void test_pick_rtt(void **state)
+{
+	(void)state;
+	/* The kernel's, when it has one no longer than the agent's. */
+	assert_int_equal(probe_pick_rtt(300 * MS, 2 * MS), 2 * MS);
+	assert_int_equal(probe_pick_rtt(300 * MS, 300 * MS), 300 * MS);
+	/* None: the agent's. */
+	assert_int_equal(probe_pick_rtt(300 * MS, 0), 300 * MS);
+	/* Longer than the agent saw: a clock step, not an RTT. */
+	assert_int_equal(probe_pick_rtt(3 * MS, 5 * MS), 3 * MS);
+}
+
+struct result {
+	int calls;
+	bool ok;
+	uint64_t rtt;
+};
+
+static void done(void *arg, void *owner, bool ok, uint64_t rtt_ns)
+{
+	struct result *r = arg;
+
+	(void)owner;
+	r->calls++;
+	r->ok = ok;
+	r->rtt = rtt_ns;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Read the answer @late_ms after sending, then wait for it up to 5 s. */
+static void probe_late(struct probe_engine *pe, struct result *r, long late_ms)
+{
+	uint64_t deadline;
+
+	sleep_ms(late_ms);
+	deadline = now_ns() + 5 * NSEC_PER_SEC;
+	while (!r->calls && now_ns() < deadline) {
+		struct pollfd pfd[4];
+		size_t n = probe_pollfds(pe, pfd, 4);
+
+		if (poll(pfd, n, 100) > 0)
+			probe_handle(pe, pfd, n, done, r);
+	}
+}
+
+static void loopback(struct sockaddr_storage *ss, uint16_t port)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+}
+
+static void test_icmp_kernel_rtt(void **state)
+{
+	struct sockaddr_storage ss;
+	struct probe_engine pe;
+	struct result r = { 0 };
+	int fd;
+
+	(void)state;
+	/* The engine opens a ping socket, else a raw one: is either allowed? */
+	fd = socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	if (fd < 0)
+		fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	if (fd < 0)
+		skip();
+	close(fd);
+
+	probe_engine_init(&pe);
+	loopback(&ss, 0);
+	assert_int_equal(probe_start(&pe, &r, PROBE_ICMP, &ss,
+				     sizeof(struct sockaddr_in), 5 * NSEC_PER_SEC), 0);
+	/* The kernel turns receive timestamps on asynchronously (a static
+	 * key flipped from a work item): a packet received before that is
+	 * stamped when read.  A first probe, answered, lets it settle, as
+	 * in the agent, whose socket lives as long as it does.
+	 */
+	probe_late(&pe, &r, 0);
+	assert_int_equal(r.calls, 1);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(probe_start(&pe, &r, PROBE_ICMP, &ss,
+				     sizeof(struct sockaddr_in), 5 * NSEC_PER_SEC), 0);
+	probe_late(&pe, &r, LATE_MS);
+	probe_engine_close(&pe);
+	assert_int_equal(r.calls, 1);
+	assert_true(r.ok);
+	assert_true(r.rtt > 0);
+	assert_true(r.rtt < 100 * MS);
+}
+
+static void test_tcp_kernel_rtt(void **state)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	struct probe_engine pe;
+	struct result r = { 0 };
+	int lfd;
+
+	(void)state;
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	loopback(&ss, 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&ss, sizeof(sin)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
+	loopback(&ss, ntohs(sin.sin_port));
+
+	probe_engine_init(&pe);
+	assert_int_equal(probe_start(&pe, &r, PROBE_TCP, &ss,
+				     sizeof(struct sockaddr_in), 5 * NSEC_PER_SEC), 0);
+	probe_late(&pe, &r, LATE_MS);
+	probe_engine_close(&pe);
+	close(lfd);
+	assert_int_equal(r.calls, 1);
+	assert_true(r.ok);
+	assert_true(r.rtt > 0);
+	assert_true(r.rtt < 100 * MS);
+}
+
+/* A refused connect has no kernel RTT: the agent's own measure stands. */
+static void test_tcp_refused_user_rtt(void **state)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	struct probe_engine pe;
+	struct result r = { 0 };
+	int fd;
+
+	(void)state;
+	/* A port nobody listens on: bound, then closed. */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	loopback(&ss, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&ss, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	close(fd);
+	loopback(&ss, ntohs(sin.sin_port));
+
+	probe_engine_init(&pe);
+	assert_int_equal(probe_start(&pe, &r, PROBE_TCP, &ss,
+				     sizeof(struct sockaddr_in), 5 * NSEC_PER_SEC), 0);
+	probe_late(&pe, &r, LATE_MS);
+	/* Refused at once by connect(): ended by the deadline pass. */
+	if (!r.calls)
+		probe_expire(&pe, now_ns(), done, &r);
+	probe_engine_close(&pe);
+	assert_int_equal(r.calls, 1);
+	assert_true(r.ok);
+	assert_true(r.rtt >= LATE_MS * MS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pick_rtt),
+		cmocka_unit_test(test_icmp_kernel_rtt),
+		cmocka_unit_test(test_tcp_kernel_rtt),
+		cmocka_unit_test(test_tcp_refused_user_rtt),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
