@@ -90,6 +90,21 @@ static void loopback(struct sockaddr_storage *ss, uint16_t port)
 	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 }
 
+/* A TCP socket bound to a free loopback port; @ss gets the address. */
+static int tcp_bound(struct sockaddr_storage *ss)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	loopback(ss, 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)ss, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	loopback(ss, ntohs(sin.sin_port));
+	return fd;
+}
+
 static void test_icmp_kernel_rtt(void **state)
 {
 	struct sockaddr_storage ss;
@@ -131,20 +146,13 @@ static void test_icmp_kernel_rtt(void **state)
 static void test_tcp_kernel_rtt(void **state)
 {
 	struct sockaddr_storage ss;
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
 	struct probe_engine pe;
 	struct result r = { 0 };
 	int lfd;
 
 	(void)state;
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(lfd >= 0);
-	loopback(&ss, 0);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&ss, sizeof(sin)), 0);
+	lfd = tcp_bound(&ss);
 	assert_int_equal(listen(lfd, 4), 0);
-	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
-	loopback(&ss, ntohs(sin.sin_port));
 
 	probe_engine_init(&pe);
 	assert_int_equal(probe_start(&pe, &r, PROBE_TCP, &ss,
@@ -162,21 +170,12 @@ static void test_tcp_kernel_rtt(void **state)
 static void test_tcp_refused_user_rtt(void **state)
 {
 	struct sockaddr_storage ss;
-	struct sockaddr_in sin;
-	socklen_t len = sizeof(sin);
 	struct probe_engine pe;
 	struct result r = { 0 };
-	int fd;
 
 	(void)state;
 	/* A port nobody listens on: bound, then closed. */
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	loopback(&ss, 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&ss, sizeof(sin)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	close(fd);
-	loopback(&ss, ntohs(sin.sin_port));
+	close(tcp_bound(&ss));
 
 	probe_engine_init(&pe);
 	assert_int_equal(probe_start(&pe, &r, PROBE_TCP, &ss,
