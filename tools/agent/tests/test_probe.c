@@ -64,11 +64,18 @@ static void sleep_ms(long ms)
 		;
 }
 
-/* Read the answer @late_ms after sending, then wait for it up to 5 s. */
-static void probe_late(struct probe_engine *pe, struct result *r, long late_ms)
+/* One @kind probe to @ss whose answer is read @late_ms after sending
+ * (waiting for it up to 5 s more); the outcome in @r.
+ */
+static void probe_late(struct probe_engine *pe, struct result *r,
+		       enum probe_kind kind, const struct sockaddr_storage *ss,
+		       long late_ms)
 {
 	uint64_t deadline;
 
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(probe_start(pe, r, kind, ss, sizeof(struct sockaddr_in),
+				     5 * NSEC_PER_SEC), 0);
 	sleep_ms(late_ms);
 	deadline = now_ns() + 5 * NSEC_PER_SEC;
 	while (!r->calls && now_ns() < deadline) {
@@ -78,6 +85,15 @@ static void probe_late(struct probe_engine *pe, struct result *r, long late_ms)
 		if (poll(pfd, n, 100) > 0)
 			probe_handle(pe, pfd, n, done, r);
 	}
+}
+
+/* Answered, with the kernel's RTT: loopback's, not the late read's. */
+static void assert_kernel_rtt(const struct result *r)
+{
+	assert_int_equal(r->calls, 1);
+	assert_true(r->ok);
+	assert_true(r->rtt > 0);
+	assert_true(r->rtt < 100 * MS);
 }
 
 static void loopback(struct sockaddr_storage *ss, uint16_t port)
@@ -109,7 +125,7 @@ static void test_icmp_kernel_rtt(void **state)
 {
 	struct sockaddr_storage ss;
 	struct probe_engine pe;
-	struct result r = { 0 };
+	struct result r;
 	int fd;
 
 	(void)state;
@@ -123,31 +139,23 @@ static void test_icmp_kernel_rtt(void **state)
 
 	probe_engine_init(&pe);
 	loopback(&ss, 0);
-	assert_int_equal(probe_start(&pe, &r, PROBE_ICMP, &ss,
-				     sizeof(struct sockaddr_in), 5 * NSEC_PER_SEC), 0);
 	/* The kernel turns receive timestamps on asynchronously (a static
 	 * key flipped from a work item): a packet received before that is
 	 * stamped when read.  A first probe, answered, lets it settle, as
 	 * in the agent, whose socket lives as long as it does.
 	 */
-	probe_late(&pe, &r, 0);
+	probe_late(&pe, &r, PROBE_ICMP, &ss, 0);
 	assert_int_equal(r.calls, 1);
-	memset(&r, 0, sizeof(r));
-	assert_int_equal(probe_start(&pe, &r, PROBE_ICMP, &ss,
-				     sizeof(struct sockaddr_in), 5 * NSEC_PER_SEC), 0);
-	probe_late(&pe, &r, LATE_MS);
+	probe_late(&pe, &r, PROBE_ICMP, &ss, LATE_MS);
 	probe_engine_close(&pe);
-	assert_int_equal(r.calls, 1);
-	assert_true(r.ok);
-	assert_true(r.rtt > 0);
-	assert_true(r.rtt < 100 * MS);
+	assert_kernel_rtt(&r);
 }
 
 static void test_tcp_kernel_rtt(void **state)
 {
 	struct sockaddr_storage ss;
 	struct probe_engine pe;
-	struct result r = { 0 };
+	struct result r;
 	int lfd;
 
 	(void)state;
@@ -155,15 +163,10 @@ static void test_tcp_kernel_rtt(void **state)
 	assert_int_equal(listen(lfd, 4), 0);
 
 	probe_engine_init(&pe);
-	assert_int_equal(probe_start(&pe, &r, PROBE_TCP, &ss,
-				     sizeof(struct sockaddr_in), 5 * NSEC_PER_SEC), 0);
-	probe_late(&pe, &r, LATE_MS);
+	probe_late(&pe, &r, PROBE_TCP, &ss, LATE_MS);
 	probe_engine_close(&pe);
 	close(lfd);
-	assert_int_equal(r.calls, 1);
-	assert_true(r.ok);
-	assert_true(r.rtt > 0);
-	assert_true(r.rtt < 100 * MS);
+	assert_kernel_rtt(&r);
 }
 
 /* A refused connect has no kernel RTT: the agent's own measure stands. */
@@ -171,16 +174,14 @@ static void test_tcp_refused_user_rtt(void **state)
 {
 	struct sockaddr_storage ss;
 	struct probe_engine pe;
-	struct result r = { 0 };
+	struct result r;
 
 	(void)state;
 	/* A port nobody listens on: bound, then closed. */
 	close(tcp_bound(&ss));
 
 	probe_engine_init(&pe);
-	assert_int_equal(probe_start(&pe, &r, PROBE_TCP, &ss,
-				     sizeof(struct sockaddr_in), 5 * NSEC_PER_SEC), 0);
-	probe_late(&pe, &r, LATE_MS);
+	probe_late(&pe, &r, PROBE_TCP, &ss, LATE_MS);
 	/* Refused at once by connect(): ended by the deadline pass. */
 	if (!r.calls)
 		probe_expire(&pe, now_ns(), done, &r);
