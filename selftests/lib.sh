@@ -436,14 +436,15 @@ fs_dest_count()
 }
 
 # fs_recv_start PORT OUTFILE [ARGS...]: start a udpseq receiver in NS1 and
-# wait until its socket is bound; the pid is left in RECV_PID.
+# wait until its socket is bound; the pid is left in RECV_PID.  With
+# RECV_MODE=tcprecv in the environment, the TCP receiver instead.
 fs_recv_start()
 {
 	local port=$1 out=$2
 	shift 2
 	# Not via n1: "n1 CMD &" backgrounds a subshell, and killing that
 	# would leave the receiver holding the runner's output pipe.
-	ip netns exec "$NS1" "$UDPSEQ" recv "$port" "$@" >"$out" &
+	ip netns exec "$NS1" "$UDPSEQ" "${RECV_MODE:-recv}" "$port" "$@" >"$out" &
 	RECV_PID=$!
 	fs_on_exit kill "$RECV_PID"
 	wait_for 10 grep -q ready "$out"

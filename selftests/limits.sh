@@ -172,10 +172,8 @@ check_eq "gc/1024 buckets: new flows after the idle ones do not overflow" \
 fs_section "9d. GSO packets: counted once by flowshape, by segment in sent"
 check "gso: flowshape with the defaults" fs_fresh veth0
 out=$(fs_tmp)
-ip netns exec "$NS1" "$UDPSEQ" tcprecv 5001 -t 60000 >"$out" &
-rpid=$!
-fs_on_exit kill "$rpid"
-check "gso: receiver ready" wait_for 10 grep -q ready "$out"
+RECV_MODE=tcprecv check "gso: receiver ready" fs_recv_start 5001 "$out" -t 60000
+rpid=$RECV_PID
 n0 "$UDPSEQ" tcpsend 10.100.0.2 5001 20000000 >/dev/null
 wait "$rpid"
 check_eq "gso: 20 MB received" received_bytes=20000000 "$(tail -n1 "$out")"
