@@ -27,11 +27,28 @@ _fs_cleanups=()
 
 fs_log() { echo "# $*"; }
 
-# fs_skip REASON: the whole test cannot run here.
+# fs_skip REASON: the whole test cannot run here.  After an assertion of
+# this test already failed, a skip would hide that failure: it is a
+# failure then.  (make check fails on any skip that is not on
+# tools/skip-allowlist.)
 fs_skip()
 {
+	if ((_fs_failed)); then
+		fs_bail "skip after a failed assertion: $*"
+	fi
 	echo "1..0 # SKIP $*"
 	exit $KSFT_SKIP
+}
+
+# fs_bail REASON: the test cannot go on and that is a failure (a broken
+# module, a setup step that must work here): one "not ok", the plan, and
+# exit 1.
+fs_bail()
+{
+	_fs_n=$((_fs_n + 1))
+	echo "not ok $_fs_n - $*"
+	echo "1..$_fs_n"
+	exit $KSFT_FAIL
 }
 
 fs_require_root()
@@ -121,16 +138,30 @@ _fs_cleanup()
 }
 trap _fs_cleanup EXIT
 
-# fs_load_module: make the qdisc available (the tree's build first).
+# fs_load_module: make the qdisc available: the tree's build (or
+# $FLOWSHAPE_MODULE), else the installed module.  A module that does not
+# load (missing, bad vermagic, failing init) fails the test: a test that
+# needs the qdisc has nothing to say without it.
 fs_load_module()
 {
-	grep -q '^sch_flowshape ' /proc/modules && return 0
-	if [[ -f $FS_MODULE ]]; then
-		insmod "$FS_MODULE" || fs_skip "cannot insmod $FS_MODULE"
+	local out
+	grep -q '^sch_flowshape ' /proc/modules 2>/dev/null && return 0
+	if [[ -n ${FLOWSHAPE_MODULE:-} || -f $FS_MODULE ]]; then
+		out=$(insmod "$FS_MODULE" 2>&1) ||
+			fs_bail "load module: insmod $FS_MODULE: ${out:-failed}"
 	else
-		modprobe sch_flowshape 2>/dev/null ||
-			fs_skip "module not built (make) nor installed"
+		out=$(modprobe sch_flowshape 2>&1) ||
+			fs_bail "load module: not built (make) nor installed: ${out:-modprobe failed}"
 	fi
+	grep -q '^sch_flowshape ' /proc/modules ||
+		fs_bail "load module: sch_flowshape not in /proc/modules after loading"
+}
+
+# fs_unload_module: remove the module (no qdisc may use it); 1 on failure.
+fs_unload_module()
+{
+	grep -q '^sch_flowshape ' /proc/modules 2>/dev/null || return 0
+	rmmod sch_flowshape
 }
 
 n0() { ip netns exec "$NS0" "$@"; }

@@ -10,23 +10,12 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 logs=$top/build/check
 mkdir -p "$logs"
+rm -f "$logs/summary"
 source "$top/tools/tap.sh"
 
-# run_host NAME CMD...: a host-side TAP test program.
-run_host()
-{
-	local name=$1 log=$logs/$1.tap
-	shift
-	echo "== host: $name"
-	"$@" >"$log" 2>&1
-	local rc=$?
-	cat "$log"
-	count_tap "$log"
-	# A crash before any result must still count as a failure.
-	if [[ $rc -ne 0 ]] && ! grep -q '^not ok' "$log"; then
-		failed=$((failed + 1))
-	fi
-}
+# The harness itself: TAP counting, the plan check, the skip gate, the
+# runner's timeout and plan rules, fs_skip and fs_load_module.
+run_host harness tools/tests/harness.sh
 
 # Unit tests (cmocka, TAP output), each also built with ASan+UBSan.
 make -s -C tc unit >/dev/null || failed=$((failed + 1))
@@ -54,5 +43,7 @@ if [[ $vmrc -ne 0 ]] && ! grep -q '^not ok' "$vmlog"; then
 	failed=$((failed + 1))
 fi
 
-echo "$passed passed, $failed failed, $skipped skipped"
+# Every skip not on tools/skip-allowlist is a failure too.
+skip_gate
+echo "$passed passed, $failed failed, $skipped skipped" | tee "$logs/summary"
 ((failed == 0))
