@@ -5,7 +5,9 @@
 #   make            build the module, the tc plugin and the tools
 #   make check      host unit tests + selftests in a VM; ends with a summary
 #   make fuzz       libFuzzer harnesses, FUZZ_SECONDS (20) each (host)
-#   make soak       long robustness runs: fuzzing + VM (tools/soak.sh)
+#   make soak       long robustness runs: fuzzing + VM (tools/soak.sh);
+#                   SHORT=1: the short variants; either writes the results
+#                   into Documentation/robustness.md
 #   make bench      benchmark vs pfifo, fq, netem in a VM (QUICK=1: smoke)
 #   make demo       the end-to-end demo in a VM
 #   make lint       sparse (C=2) + W=1 + checkpatch on the module
@@ -59,7 +61,7 @@ fuzz: deps
 	@tc/fuzz/run.sh -t $(FUZZ_SECONDS) tc/fuzz tools/agent/fuzz
 
 soak: all
-	@tools/soak.sh
+	@FLOWSHAPE_SOAK_SHORT=$(if $(SHORT),1,0) tools/soak.sh
 
 # The benchmark (tools/bench, Documentation/benchmarks.md); QUICK=1: the
 # smoke variant (report under build/bench/quick/, no gating on numbers).

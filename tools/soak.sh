@@ -17,7 +17,12 @@
 # Runtime on the project's 2-core host (TCG): about 40 min of fuzzing plus
 # about 40 min in the VM (see the document's results).  Set
 # FLOWSHAPE_SOAK_FUZZ_SECONDS=0 to skip the host part, FLOWSHAPE_SOAK_VM=0
-# to skip the VM part.
+# to skip the VM part.  FLOWSHAPE_SOAK_SHORT=1 (make soak SHORT=1) runs
+# the short variants make check runs (fuzzing 20 s each, the VM tests
+# without FLOWSHAPE_SOAK), about 5 min.
+#
+# A run with both parts writes its results into the "Last results"
+# section of Documentation/robustness.md (tools/robustness-report.sh).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +32,14 @@ mkdir -p "$logs"
 source "$top/tools/tap.sh"
 
 start=$SECONDS
-fuzz_secs=${FLOWSHAPE_SOAK_FUZZ_SECONDS:-600}
+short=${FLOWSHAPE_SOAK_SHORT:-0}
+soak_env=FLOWSHAPE_SOAK=1
+if [[ $short == 1 ]]; then
+	soak_env=FLOWSHAPE_SOAK_SHORT=1
+	fuzz_secs=${FLOWSHAPE_SOAK_FUZZ_SECONDS:-20}
+else
+	fuzz_secs=${FLOWSHAPE_SOAK_FUZZ_SECONDS:-600}
+fi
 if ((fuzz_secs > 0)); then
 	echo "== host: fuzzing, ${fuzz_secs} s per harness"
 	tc/fuzz/run.sh -t "$fuzz_secs" tc/fuzz tools/agent/fuzz 2>&1 | tee "$logs/fuzz.tap"
@@ -41,14 +53,14 @@ fi
 
 if [[ ${FLOWSHAPE_SOAK_VM:-1} != 0 ]]; then
 	vstart=$SECONDS
-	echo "== vm: robustness tests, long variants"
+	echo "== vm: robustness tests, $( ((short)) && echo short || echo long) variants"
 	make -s -C selftests all || failed=$((failed + 1))
-	FLOWSHAPE_SOAK=1 FLOWSHAPE_TEST_TIMEOUT=${FLOWSHAPE_TEST_TIMEOUT:-3600} \
+	env "$soak_env" FLOWSHAPE_TEST_TIMEOUT=${FLOWSHAPE_TEST_TIMEOUT:-3600} \
 	FLOWSHAPE_VM_APPEND="${FLOWSHAPE_VM_APPEND:-} slab_nomerge" \
 	FLOWSHAPE_VM_DMESG=$logs/dmesg.txt \
 		tools/vm/run -t "${FLOWSHAPE_SOAK_VM_TIMEOUT:-10800}" -- \
 		make -s -C selftests run_tests \
-		TEST_PROGS="robust-nlfuzz.sh robust-lifecycle.sh robust-leak.sh robust-agent.sh install.sh" 2>&1 |
+		TEST_PROGS="robust-nlfuzz.sh robust-lifecycle.sh robust-leak.sh robust-agent.sh$( ((short)) || echo ' install.sh')" 2>&1 |
 		tr -d '\r' | tee "$logs/vm.log"
 	vmrc=${PIPESTATUS[0]}
 	count_tap "$logs/vm.log"
@@ -61,5 +73,12 @@ fi
 
 skip_gate
 echo "soak: $((SECONDS - start)) s in all"
-echo "$passed passed, $failed failed, $skipped skipped"
+summary="$passed passed, $failed failed, $skipped skipped"
+if ((fuzz_secs > 0)) && [[ ${FLOWSHAPE_SOAK_VM:-1} != 0 ]]; then
+	echo "$summary" >>"$logs/vm.log"
+	tools/robustness-report.sh -f "$logs/fuzz.tap" \
+		-c "make soak$( [[ $short == 1 ]] && echo ' SHORT=1') ($((SECONDS - start)) s)" \
+		"$logs/vm.log"
+fi
+echo "$summary"
 ((failed == 0))
