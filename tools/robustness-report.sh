@@ -64,7 +64,8 @@ md_cell() { tr '\n' ' ' | sed 's/|/\\|/g; s/  */ /g; s/ $//'; }
 		res = ($1 == "not") ? "**not ok**" : "ok"
 		name = $0; sub(/.*selftests: flowshape: /, "", name)
 		tail = name; sub(/^[^ ]* ?/, "", tail); sub(/ .*/, "", name)
-		if (tail != "") res = res " " tail
+		sub(/^# */, "", tail)
+		if (tail != "") res = res ", " tail
 		gsub(/\|/, "\\|", buf)
 		if (name ~ /^robust-/) printf "| %s | %s | %s |\n", name, res, buf
 		buf = ""
