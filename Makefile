@@ -11,7 +11,8 @@
 #   make bench      benchmark vs pfifo, fq, netem in a VM (QUICK=1: smoke)
 #   make demo       the end-to-end demo in a VM
 #   make lint       sparse (C=2) + W=1 + checkpatch on the module
-#   make deps       install build/test dependencies (Debian, apt-get)
+#   make deps       install the build dependencies (Debian, apt-get)
+#   make deps-lab   ... and the test lab's (check, demo, bench, soak)
 #
 # Variables: KDIR (kernel build dir), CACHE (build cache), V=1.
 
@@ -32,7 +33,12 @@ export FLOWSHAPE_KVER := $(KVER)
 
 all: module tc tools
 
+# Build dependencies only (an ingress node); the test lab on top for
+# check, demo, bench, soak, lint and fuzz.
 deps:
+	@tools/deps.sh --build
+
+deps-lab:
 	@tools/deps.sh
 
 module: deps
@@ -49,23 +55,23 @@ tc: deps $(IPROUTE2_DIR)/tc/tc_util.h
 tools: deps
 	$(MAKE) -C tools/agent
 
-lint: deps
+lint: deps-lab
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 C=2 modules
 	@tools/checkpatch.sh
 
-check: all
+check: deps-lab all
 	@tools/check.sh
 
 FUZZ_SECONDS ?= 20
-fuzz: deps
+fuzz: deps-lab
 	@tc/fuzz/run.sh -t $(FUZZ_SECONDS) tc/fuzz tools/agent/fuzz
 
-soak: all
+soak: deps-lab all
 	@FLOWSHAPE_SOAK_SHORT=$(if $(SHORT),1,0) tools/soak.sh
 
 # The benchmark (tools/bench, Documentation/benchmarks.md); QUICK=1: the
 # smoke variant (report under build/bench/quick/, no gating on numbers).
-bench: module tc
+bench: deps-lab module tc
 	@tools/bench/bench $(if $(QUICK),--quick)
 
 # --- install -------------------------------------------------------------
@@ -135,12 +141,12 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/man/man8/flowshape-agent.8 \
 		$(DESTDIR)$(PREFIX)/share/man/man5/flowshape-agent.conf.5
 
-demo: all
+demo: deps-lab all
 	@tools/demo/run
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tc clean
 
-.PHONY: all deps module tc tools lint check fuzz soak bench demo clean install uninstall \
+.PHONY: all deps deps-lab module tc tools lint check fuzz soak bench demo clean install uninstall \
 	install-module install-tc install-agent install-man

@@ -4,31 +4,46 @@
 # Install what flowshape needs to build and test, on Debian, with apt-get.
 # Idempotent: when everything is present it only runs dpkg-query and exits.
 #
-#   tools/deps.sh            install the build + test set
+#   tools/deps.sh            install the build + test lab sets
+#   tools/deps.sh --build    only what make and make install need
 #   tools/deps.sh --check    list what is missing, exit 1 if anything is
 #   tools/deps.sh PKG...     install these extra packages too
 set -euo pipefail
 
-# Build: module (headers), tc plugin (iproute2 source via apt-get source,
-# which needs dpkg-dev), agent (libmnl), unit tests (cmocka), lint (sparse).
-# Test: the VM (qemu, busybox, the kernel image) and the tools used inside.
-PKGS=(
+# Two sets.  BUILD: what `make` and `make install` need on an ingress node
+# (module headers, the tc plugin's iproute2 source via apt-get source,
+# which needs dpkg-dev, the agent's libraries, dkms).  LAB: what the test
+# lab needs on top (`make check`, `make demo`, `make bench`): unit tests
+# (cmocka), lint (sparse), fuzzing (clang + libFuzzer), the VM (qemu,
+# busybox, the kernel image) and the tools used inside it.
+BUILD_PKGS=(
 	make gcc libc6-dev pkg-config dpkg-dev xz-utils
-	linux-headers-amd64 linux-image-amd64 kmod
-	iproute2 iputils-ping jq strace groff-base man-db
-	libmnl-dev libcmocka-dev sparse
+	linux-headers-amd64 kmod dkms
+	iproute2
+	libmnl-dev libcurl4-openssl-dev libjansson-dev libsystemd-dev
+)
+LAB_PKGS=(
+	linux-image-amd64
+	iputils-ping jq strace groff-base man-db
+	libcmocka-dev sparse
 	clang libclang-rt-14-dev
-	libcurl4-openssl-dev libjansson-dev libsystemd-dev
 	prometheus prometheus-node-exporter
 	qemu-system-x86 busybox-static
 	gnuplot-nox bpftrace
+	iperf3 irtt ethtool
 )
 
-check_only=0
-if [[ ${1:-} == --check ]]; then
-	check_only=1
+check_only=0 build_only=0
+while [[ ${1:-} == --* ]]; do
+	case $1 in
+	--check) check_only=1 ;;
+	--build) build_only=1 ;;
+	*) echo "usage: tools/deps.sh [--build] [--check] [PKG...]" >&2; exit 2 ;;
+	esac
 	shift
-fi
+done
+PKGS=("${BUILD_PKGS[@]}")
+((build_only)) || PKGS+=("${LAB_PKGS[@]}")
 PKGS+=("$@")
 
 missing=()
