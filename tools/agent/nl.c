@@ -33,12 +33,22 @@
 /* Attribute sizes as built below, aligned. */
 #define ATTR(n)	MNL_ALIGN(MNL_ATTR_HDRLEN + (n))
 
+/* One entry at most (IPv6: the longer address). */
+#define ENTRY_SIZE	(ATTR(0) + ATTR(16) + ATTR(1) + ATTR(4) + ATTR(4))
+/* TCA_OPTIONS around the entries: its header, STALE_AFTER, DESTS' header. */
+#define OPTS_OVERHEAD	(ATTR(0) + ATTR(8) + ATTR(0))
+/* An attribute's length is 16 bits: TCA_OPTIONS must stay below 64 KiB. */
+#define NEST_MAX	0xffffU
+
 size_t nl_change_size(size_t n)
 {
-	size_t entry = ATTR(0) + ATTR(16) + ATTR(1) + ATTR(4) + ATTR(4);
-
 	return MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct tcmsg)) +
-	       ATTR(sizeof(KIND)) + ATTR(0) + ATTR(8) + ATTR(0) + n * entry;
+	       ATTR(sizeof(KIND)) + OPTS_OVERHEAD + n * ENTRY_SIZE;
+}
+
+size_t nl_change_max_entries(void)
+{
+	return (NEST_MAX - OPTS_OVERHEAD) / ENTRY_SIZE;
 }
 
 static bool put_dest(struct nlmsghdr *nlh, size_t len, const struct nl_dest *d)
@@ -74,7 +84,8 @@ struct nlmsghdr *nl_build_change(void *buf, size_t len, uint32_t seq,
 	struct tcmsg *tcm;
 	size_t i;
 
-	if (len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*tcm)))
+	if (len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*tcm)) ||
+	    n > nl_change_max_entries())
 		return NULL;
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_NEWQDISC;
@@ -400,21 +411,46 @@ int nl_find_qdiscs(struct nl *nl, int ifindex, struct nl_qdisc **out,
 	return 0;
 }
 
+/*
+ * Entries go in messages of at most nl_change_max_entries() each, so that
+ * no nest length wraps (16 bits: ~1,360 entries).  The kernel applies
+ * each message all or nothing; when one is refused, the ones before it
+ * stay applied and the rest are not sent: the caller reports the round
+ * as failed and pushes every entry again next round (a set is
+ * idempotent).  stale_after rides in the first message.
+ */
 int nl_push(struct nl *nl, const struct nl_qdisc *q, uint64_t stale_after_ns,
 	    const struct nl_dest *d, size_t n, char *err, size_t errlen)
 {
-	size_t len = nl_change_size(n);
-	void *buf = xcalloc(1, len);
+	size_t max = nl_change_max_entries(), done = 0, k, len;
 	struct nlmsghdr *nlh;
-	int r;
+	void *buf;
+	int r = 0;
 
-	nlh = nl_build_change(buf, len, ++nl->seq, q, stale_after_ns, d, n);
-	if (!nlh) {
-		snprintf(err, errlen, "message does not fit (internal error)");
-		free(buf);
-		return -EMSGSIZE;
-	}
-	r = transact(nl, nlh, NULL, NULL, err, errlen);
+	len = nl_change_size(n < max ? n : max);
+	buf = xcalloc(1, len);
+	do {
+		k = n - done < max ? n - done : max;
+		nlh = nl_build_change(buf, len, ++nl->seq, q,
+				      done ? 0 : stale_after_ns, d + done, k);
+		if (!nlh) {
+			snprintf(err, errlen, "message does not fit (internal error)");
+			r = -EMSGSIZE;
+			break;
+		}
+		r = transact(nl, nlh, NULL, NULL, err, errlen);
+		if (r) {
+			if (n > max) {
+				size_t l = strlen(err);
+
+				snprintf(err + l, errlen - l,
+					 " (message %zu of %zu, entries %zu..%zu; %zu applied before it)",
+					 done / max + 1, (n + max - 1) / max, done, done + k - 1, done);
+			}
+			break;
+		}
+		done += k;
+	} while (done < n);
 	free(buf);
 	return r;
 }

@@ -46,6 +46,8 @@ struct nl_dest_info {
 
 /* Bytes nl_build_change needs for n entries. */
 size_t nl_change_size(size_t n);
+/* Entries one change message can carry (its nests' 16-bit lengths). */
+size_t nl_change_max_entries(void);
 /* Build the change request into buf; NULL if it does not fit.
  * stale_after_ns 0 leaves the qdisc's stale_after alone. */
 struct nlmsghdr *nl_build_change(void *buf, size_t len, uint32_t seq,

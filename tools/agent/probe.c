@@ -98,14 +98,30 @@ void probe_engine_close(struct probe_engine *pe)
 	pe->v4.fd = pe->v6.fd = -1;
 }
 
-/* Receive timestamps on replies; without them the agent's own clock. */
-static void icmp_timestamps(int fd)
+/* Replies a round may leave queued on one ICMP socket: every probe of
+ * 4096 destinations answered at once is ~3 MB of skbs (truesize).  The
+ * default (rmem_default, ~208 KiB) held ~270: the rest were dropped by
+ * the socket and read as path loss, and those destinations went
+ * unmeasured.
+ */
+#define ICMP_RCVBUF	(8 << 20)
+
+/* Receive timestamps on replies (without them the agent's own clock), and
+ * a receive buffer for a whole round's replies.
+ */
+static void icmp_sockopts(int fd)
 {
-	int one = 1;
+	int one = 1, rcvbuf = ICMP_RCVBUF;
 
 	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)))
 		log_info("no kernel receive timestamps on ICMP (%s): RTTs include the agent's wake-up",
 			 strerror(errno));
+	/* FORCE (CAP_NET_ADMIN, which the agent has for netlink) passes
+	 * net.core.rmem_max; plain SO_RCVBUF is capped by it.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)))
+		log_info("cannot raise the ICMP receive buffer (%s)", strerror(errno));
 }
 
 static int icmp_open(struct probe_engine *pe, int family)
@@ -118,7 +134,7 @@ static int icmp_open(struct probe_engine *pe, int family)
 	s->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
 	if (s->fd >= 0) {
 		log_info("ICMP%s probes: ping socket", family == AF_INET ? "" : "v6");
-		icmp_timestamps(s->fd);
+		icmp_sockopts(s->fd);
 		return s->fd;
 	}
 	s->fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
@@ -137,7 +153,7 @@ static int icmp_open(struct probe_engine *pe, int family)
 		setsockopt(s->fd, IPPROTO_ICMPV6, ICMP6_FILTER, &f, sizeof(f));
 	}
 	log_info("ICMP%s probes: raw socket", family == AF_INET ? "" : "v6");
-	icmp_timestamps(s->fd);
+	icmp_sockopts(s->fd);
 	return s->fd;
 }
 

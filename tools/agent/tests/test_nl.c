@@ -190,6 +190,52 @@ static void test_build_too_small(void **state)
 	free(buf);
 }
 
+/* TCA_OPTIONS is the request's last attribute: its 16-bit length must
+ * reach the message's end, never wrap. */
+static void assert_opts_len_exact(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a, *opts = NULL;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct tcmsg))
+		if (mnl_attr_get_type(a) == TCA_OPTIONS)
+			opts = a;
+	assert_non_null(opts);
+	assert_int_equal(opts->nla_len,
+			 (const char *)nlh + nlh->nlmsg_len - (const char *)opts);
+}
+
+/* The largest message (IPv6 entries, the longest) keeps its nest lengths
+ * exact, and one entry more is refused rather than wrapped: the kernel
+ * refused tables of more than ~1,360 IPv6 or ~1,800 IPv4 entries with
+ * "Attribute failed policy validation" before pushes were split. */
+static void test_build_max_entries(void **state)
+{
+	size_t max = nl_change_max_entries(), i;
+	struct nl_dest *big = calloc(max + 1, sizeof(*big));
+	size_t len = nl_change_size(max + 1);
+	char *buf = calloc(1, len);
+	struct nlmsghdr *nlh;
+
+	(void)state;
+	assert_true(max >= 1000);
+	for (i = 0; i <= max; i++) {
+		big[i].family = AF_INET6;
+		big[i].addr[0] = 0x20;
+		big[i].addr[1] = 0x01;
+		big[i].addr[12] = (uint8_t)(i >> 8);
+		big[i].addr[13] = (uint8_t)i;
+		big[i].plen = 128;
+		big[i].congestion_ppm = (uint32_t)i;
+	}
+	nlh = nl_build_change(buf, len, 7, &Q, NSEC_PER_SEC, big, max);
+	assert_non_null(nlh);
+	assert_true(nlh->nlmsg_len <= len);
+	assert_opts_len_exact(nlh);
+	assert_null(nl_build_change(buf, len, 7, &Q, NSEC_PER_SEC, big, max + 1));
+	free(buf);
+	free(big);
+}
+
 /* An NLMSG_ERROR as the kernel sends it with NETLINK_CAP_ACK and
  * NETLINK_EXT_ACK. */
 static struct nlmsghdr *make_err(char *buf, int error, const char *msg, bool capped)
@@ -282,6 +328,7 @@ int main(void)
 		cmocka_unit_test_setup(test_build_change, setup),
 		cmocka_unit_test_setup(test_build_no_stale, setup),
 		cmocka_unit_test_setup(test_build_too_small, setup),
+		cmocka_unit_test(test_build_max_entries),
 		cmocka_unit_test(test_ack),
 		cmocka_unit_test(test_dest_info),
 	};
