@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "control.h"
 #include "estimate.h"
 #include "http.h"
 #include "metrics.h"
@@ -27,7 +28,12 @@
 struct dest_state {
 	const struct cfg_dest *cfg;	/* in agent.cfg */
 	struct rtt_est rtt;
-	struct level congestion, load;
+	struct level congestion, load;	/* closed: the controllers' outputs */
+	/* control = closed */
+	bool ctl_ready;
+	struct ctl_state cc, cl;	/* congestion, load */
+	double qdelay_s;		/* last round's queueing delay, NaN */
+	double load_meas;		/* last round's load, NaN */
 	/* the current round */
 	uint64_t rtts[ROUND_RTTS];
 	unsigned int nrtt, nlost;
@@ -58,6 +64,7 @@ struct qdisc_counters {
 struct agent {
 	struct config *cfg;
 	struct est_params ep;
+	struct ctl_params pc, pl;	/* closed loop: congestion, load */
 	struct dest_state *d;
 	size_t nd;
 	struct qdisc_inst *qi;

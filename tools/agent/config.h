@@ -59,8 +59,21 @@ struct cfg_qdisc {
 	uint32_t parent;		/* TC_H_ROOT or MAJ:MIN */
 };
 
+enum control_kind {
+	CONTROL_CLOSED,		/* PI controllers on queueing delay and load */
+	CONTROL_PROPORTIONAL,	/* levels in proportion to the measurements */
+};
+
+/* The probe noise floor: a target_delay below it is refused (see
+ * flowshape-agent.conf(5)). */
+#define CFG_NOISE_FLOOR_NS	1000000ULL
+
 struct config {
 	char *path;
+	enum control_kind control;
+	uint64_t target_delay_ns;	/* closed: queueing delay held */
+	double target_load;		/* closed: load held */
+	double max_rate_bps;		/* closed: rate meaning "not shaping" */
 	uint64_t interval_ns;
 	uint64_t stale_after_ns;
 	uint64_t probe_timeout_ns;

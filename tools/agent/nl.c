@@ -331,6 +331,51 @@ out:
 	return ret;
 }
 
+static int qopt_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t t = mnl_attr_get_type(a);
+
+	if (t <= TCA_FLOWSHAPE_MAX)
+		tb[t] = a;
+	return MNL_CB_OK;
+}
+
+static bool get_u64(const struct nlattr *a, uint64_t *v)
+{
+	if (!a || mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+		return false;
+	*v = mnl_attr_get_u64(a);
+	return true;
+}
+
+static bool get_u32(const struct nlattr *a, uint32_t *v)
+{
+	if (!a || mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return false;
+	*v = mnl_attr_get_u32(a);
+	return true;
+}
+
+void nl_parse_qdisc_params(const struct nlattr *opts, struct nl_qdisc_params *p)
+{
+	const struct nlattr *tb[TCA_FLOWSHAPE_MAX + 1] = { NULL };
+
+	memset(p, 0, sizeof(*p));
+	if (!opts || mnl_attr_parse_nested(opts, qopt_attr, tb) < 0)
+		return;
+	if (tb[TCA_FLOWSHAPE_MODE] &&
+	    mnl_attr_validate(tb[TCA_FLOWSHAPE_MODE], MNL_TYPE_U8) >= 0)
+		p->mode = mnl_attr_get_u8(tb[TCA_FLOWSHAPE_MODE]);
+	p->known = get_u64(tb[TCA_FLOWSHAPE_CONGESTION_WEIGHT], &p->congestion_weight_ns) &&
+		   get_u64(tb[TCA_FLOWSHAPE_LOAD_WEIGHT], &p->load_weight_ns) &&
+		   get_u64(tb[TCA_FLOWSHAPE_MAX_DELAY], &p->max_delay_ns) &&
+		   get_u32(tb[TCA_FLOWSHAPE_CONGESTION_THRESHOLD],
+			   &p->congestion_threshold_ppm) &&
+		   get_u32(tb[TCA_FLOWSHAPE_LOAD_THRESHOLD], &p->load_threshold_ppm) &&
+		   get_u32(tb[TCA_FLOWSHAPE_QUANTUM], &p->quantum);
+}
+
 struct find_ctx {
 	int ifindex;
 	struct nl_qdisc *q;
@@ -356,6 +401,7 @@ static int find_cb(const struct nlmsghdr *nlh, void *data)
 		.handle = tcm->tcm_handle,
 		.parent = tcm->tcm_parent,
 	};
+	nl_parse_qdisc_params(top.opts, &ctx->q[ctx->n - 1].params);
 	return MNL_CB_OK;
 }
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct nlmsghdr;
+struct nlattr;
 struct mnl_socket;
 
 /* One destination update (the UAPI's units: levels in ppm). */
@@ -27,12 +28,26 @@ struct nl_dest {
 	uint32_t load_ppm;
 };
 
+/* The delay function's parameters of a qdisc (its dump), for the
+ * closed-loop controller's level <-> rate mapping. */
+struct nl_qdisc_params {
+	bool known;		/* every field below was in the dump */
+	uint64_t congestion_weight_ns, load_weight_ns, max_delay_ns;
+	uint32_t congestion_threshold_ppm, load_threshold_ppm;
+	uint32_t quantum;
+	uint8_t mode;
+};
+
 /* A flowshape qdisc instance. */
 struct nl_qdisc {
 	int ifindex;
 	uint32_t handle;
 	uint32_t parent;
+	struct nl_qdisc_params params;
 };
+
+/* Parse a qdisc's TCA_OPTIONS (a nest) into p; p->known if complete. */
+void nl_parse_qdisc_params(const struct nlattr *opts, struct nl_qdisc_params *p);
 
 /* One entry of the kernel's table, as "tc class show" lists it. */
 struct nl_dest_info {
