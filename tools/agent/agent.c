@@ -92,6 +92,7 @@ int agent_init(struct agent *a, struct config *cfg, bool dry_run, bool json)
 	a->json = json;
 	a->out = stdout;
 	a->ms.lfd = -1;
+	a->delivered_bps = NAN;
 	est_params_from_config(&a->ep, cfg);
 	a->d = xcalloc(cfg->ndests, sizeof(*a->d));
 	a->nd = cfg->ndests;
@@ -297,6 +298,37 @@ static void end_pending(struct agent *a)
 
 /* ---- levels ------------------------------------------------------------ */
 
+/*
+ * What the fed qdiscs sent since the last round (bit/s, summed): an upper
+ * bound of any one destination's rate, the controllers' ceiling.  NaN
+ * when unknown (dry run, a first reading, a qdisc without stats).
+ */
+static void delivered(struct agent *a, uint64_t now)
+{
+	double sum = 0;
+	bool known = a->nqi > 0 && !a->dry_run;
+	size_t i;
+
+	for (i = 0; i < a->nqi && !a->dry_run; i++) {
+		struct qdisc_inst *qi = &a->qi[i];
+		uint64_t b;
+
+		if (nl_qdisc_bytes(&a->nl, &qi->q, &b)) {
+			qi->have_bytes = false;
+			known = false;
+			continue;
+		}
+		if (qi->have_bytes && b >= qi->bytes && now > qi->bytes_t)
+			sum += (double)(b - qi->bytes) * 8e9 / (double)(now - qi->bytes_t);
+		else
+			known = false;
+		qi->bytes = b;
+		qi->bytes_t = now;
+		qi->have_bytes = true;
+	}
+	a->delivered_bps = known && a->cfg->control == CONTROL_CLOSED ? sum : NAN;
+}
+
 /* Closed loop: the queueing delay (the round's lowest RTT above the
  * baseline, plus loss as a fraction of target) drives the controller. */
 static const char *dest_congestion_closed(struct agent *a, struct dest_state *d,
@@ -321,10 +353,18 @@ static const char *dest_congestion_closed(struct agent *a, struct dest_state *d,
 	q = d->rtt.last_rtt_ns > base ? (double)(d->rtt.last_rtt_ns - base) / 1e9 : 0;
 	m = q + a->pc.target * rtt_est_loss(&d->rtt) / c->full_congestion_loss;
 	d->qdelay_s = q;
-	if (!ctl_update(&d->cc, &a->pc, m)) {
-		level_update(&d->congestion, NAN, 0);
-		return WHY_NO_REPLY;
+	/* The round after a drain measured the drained queue (for the
+	 * baseline): not an error to act on. */
+	if (ctl_drain_before(&d->drain, &d->cc, &a->pc)) {
+		/* The destination gets at most what the qdiscs sent. */
+		ctl_set_delivered(&d->cc, a->delivered_bps);
+		if (!ctl_update(&d->cc, &a->pc, m)) {
+			level_update(&d->congestion, NAN, 0);
+			return WHY_NO_REPLY;
+		}
 	}
+	ctl_drain_after(&d->drain, &d->cc, &a->pc, (double)now / 1e9,
+			(double)c->baseline_window_ns / 4e9);
 	level_update(&d->congestion, ctl_output(&d->cc, &a->pc), 0);
 	return NULL;
 }
@@ -640,6 +680,7 @@ int agent_round_finish(struct agent *a, uint64_t now)
 	if (!a->dry_run && a->rescan)
 		resolve(a);	/* the qdiscs' parameters set the range */
 	control_params(a);
+	delivered(a, now);
 	for (i = 0; i < a->nd; i++)
 		dest_finish(a, &a->d[i], now);
 	if (a->dry_run) {

@@ -32,6 +32,7 @@ struct dest_state {
 	/* control = closed */
 	bool ctl_ready;
 	struct ctl_state cc, cl;	/* congestion, load */
+	struct ctl_drain drain;		/* the baseline's drain rounds */
 	double qdelay_s;		/* last round's queueing delay, NaN */
 	double load_meas;		/* last round's load, NaN */
 	/* the current round */
@@ -55,6 +56,8 @@ struct qdisc_inst {
 	struct nl_qdisc q;
 	size_t cfg_idx;			/* its [qdisc] section */
 	bool stale_after_sent;
+	bool have_bytes;		/* bytes sent, at bytes_t */
+	uint64_t bytes, bytes_t;
 };
 
 struct qdisc_counters {
@@ -65,6 +68,7 @@ struct agent {
 	struct config *cfg;
 	struct est_params ep;
 	struct ctl_params pc, pl;	/* closed loop: congestion, load */
+	double delivered_bps;		/* the fed qdiscs' sent rate, NaN */
 	struct dest_state *d;
 	size_t nd;
 	struct qdisc_inst *qi;

@@ -11,22 +11,16 @@
 #include "control.h"
 
 /*
- * Congestion gains (signal in seconds of queueing delay).  The plant is
- * dq/dt = x - ln C: with x = x0 - kp * e - ki * integral(e), the loop is
- * q'' + kp q' + ki (q - target) = 0: natural frequency sqrt(ki) = 1 rad/s,
- * damping kp / (2 sqrt(ki)) = 1 (no overshoot from the linear part), and a
- * crossover near kp = 2 rad/s, well below the Nyquist rate of 100 ms
- * rounds (31 rad/s) and leaving ~55 degrees of phase margin against one
- * round plus one RTT of measurement delay.
+ * Congestion gains (signal in seconds of queueing delay), from the round
+ * length T.  The plant, linearised, is q[k+1] = q[k] + T (x[k] - ln C):
+ * an integrator of unit gain whatever C.  With the velocity-form PI law
+ * the error obeys e[k+1] = (2 - a - b) e[k] + (a - 1) e[k-1], with
+ * a = kp T and b = ki T^2; both roots at z = CTL_ROOT need
+ * a = 1 - z^2, b = (1 - z)^2.  z = 0 would be dead-beat (too eager on a
+ * noisy probe); z = 0.3 settles a step within ~4 rounds, and was the
+ * best of 0.25..0.8 in the simulator (sim/sim.c, Documentation/control.md).
  */
-#define CTL_C_KP	2.0
-#define CTL_C_KI	1.0
-/*
- * Load gains (signal: load 0..1).  Load follows the rate without memory
- * (L ~= rate / capacity), so the integral alone closes a first-order loop
- * of time constant 1 / (ki * target) ~= 2 s, slower than a scrape; the
- * proportional part only damps steps.
- */
+#define CTL_ROOT	0.3
 #define CTL_L_KP	0.5
 #define CTL_L_KI	0.6
 #define CTL_RELEASE	0.5	/* slow release: half the gain upward */
@@ -54,8 +48,8 @@ void ctl_params_congestion(struct ctl_params *p, double target_s,
 {
 	params_common(p, interval_s, x_min, x_max);
 	p->target = target_s;
-	p->kp = CTL_C_KP;
-	p->ki = CTL_C_KI;
+	p->kp = (1 - CTL_ROOT * CTL_ROOT) / interval_s;
+	p->ki = (1 - CTL_ROOT) * (1 - CTL_ROOT) / (interval_s * interval_s);
 	p->lo_band = target_s / 2;
 	p->hi_band = 4 * target_s;
 }
@@ -73,7 +67,7 @@ void ctl_params_load(struct ctl_params *p, double target, double interval_s,
 
 void ctl_reset(struct ctl_state *s, const struct ctl_params *p)
 {
-	*s = (struct ctl_state){ .x = p->x_max };
+	*s = (struct ctl_state){ .x = p->x_max, .ceiling = NAN };
 }
 
 void ctl_rebase(struct ctl_state *s, const struct ctl_params *p)
@@ -94,6 +88,7 @@ static double boost_step(struct ctl_state *s, const struct ctl_params *p,
 	}
 	step = s->boost;
 	s->boost = fmin(2 * s->boost, p->boost_max);
+	s->last_boost = dir * step;
 	return dir * step;
 }
 
@@ -110,19 +105,66 @@ bool ctl_update(struct ctl_state *s, const struct ctl_params *p, double m)
 	dx = -(p->ki * p->interval_s * e + p->kp * de);
 	if (dx > 0)
 		dx *= p->release;
-	if (m < p->lo_band)
+	s->low_rounds = m < p->lo_band ? s->low_rounds + 1 : 0;
+	/* Below the band for two rounds: the queue is empty and says
+	 * nothing of how far below capacity the rate is. */
+	if (s->low_rounds >= 2)
 		dx += boost_step(s, p, +1);
-	else if (m > p->hi_band && de >= 0)
+	/* Far above and not draining: while the rate is not binding yet the
+	 * queue stands still; once it binds it falls by (1 - rate/C) per
+	 * second, more than a quarter target per round below 99%. */
+	else if (m > p->hi_band && de > -p->target / 4)
 		dx += boost_step(s, p, -1);
-	else
+	else if (s->boost_dir && !s->low_rounds) {
+		/* The boost just ended: the signal turned within the last
+		 * step (one round of measurement delay), so the crossing is
+		 * in it; go back half of it (bisection). */
+		dx -= s->last_boost / 2;
 		s->boost_dir = 0;
+		s->last_boost = 0;
+	}
 	/* Clamping the state is the anti-windup: the velocity form has no
 	 * separate integral to wind up. */
 	s->x = clampd(s->x + dx, p->x_min, p->x_max);
+	s->at_ceiling = false;
+	if (s->ceiling >= 0 && s->x >= log(CTL_HEADROOM * s->ceiling)) {
+		s->x = clampd(log(CTL_HEADROOM * s->ceiling), p->x_min, p->x_max);
+		s->at_ceiling = true;
+	}
 	s->err_prev = e;
 	s->have_prev = true;
 	s->updates++;
 	return true;
+}
+
+bool ctl_drain_before(struct ctl_drain *d, struct ctl_state *s,
+		      const struct ctl_params *p)
+{
+	if (!d->active)
+		return true;
+	d->active = false;
+	ctl_nudge(s, p, CTL_DRAIN);
+	/* The drained queue is no error: the next round's change is not a
+	 * trend either. */
+	s->have_prev = false;
+	return false;
+}
+
+void ctl_drain_after(struct ctl_drain *d, struct ctl_state *s,
+		     const struct ctl_params *p, double now_s, double period_s)
+{
+	if (s->x >= p->x_max || s->at_ceiling || s->x - CTL_DRAIN < p->x_min ||
+	    now_s < d->next_s)
+		return;
+	ctl_nudge(s, p, -CTL_DRAIN);
+	d->active = true;
+	d->next_s = now_s + period_s;
+	d->drains++;
+}
+
+void ctl_set_delivered(struct ctl_state *s, double bps)
+{
+	s->ceiling = isfinite(bps) && bps >= 0 ? bps : NAN;
 }
 
 void ctl_nudge(struct ctl_state *s, const struct ctl_params *p, double dx)
@@ -135,14 +177,14 @@ double ctl_output(const struct ctl_state *s, const struct ctl_params *p)
 {
 	double span = p->x_max - p->x_min;
 
-	if (!(span > 0))
+	if (!(span > 0) || s->at_ceiling)
 		return 0;
 	return clampd((p->x_max - s->x) / span, 0, 1);
 }
 
 double ctl_rate(const struct ctl_state *s, const struct ctl_params *p)
 {
-	if (s->x >= p->x_max)
+	if (s->x >= p->x_max || s->at_ceiling)
 		return INFINITY;
 	return exp(s->x);
 }

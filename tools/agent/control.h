@@ -37,6 +37,10 @@ struct ctl_state {
 	bool have_prev;
 	double boost;		/* next boost step, nats */
 	int boost_dir;		/* -1 attack, +1 release, 0 none */
+	unsigned int low_rounds;	/* consecutive rounds below lo_band */
+	double last_boost;	/* the last boost step taken, nats (signed) */
+	double ceiling;		/* delivered rate (bit/s), NaN = unknown */
+	bool at_ceiling;	/* x held at ln(CTL_HEADROOM * ceiling) */
 	uint64_t updates, holds;
 };
 
@@ -55,9 +59,44 @@ void ctl_rebase(struct ctl_state *s, const struct ctl_params *p);
 /* One round with measured signal m.  A NaN or infinite m changes nothing
  * and returns false (nothing to push); else true. */
 bool ctl_update(struct ctl_state *s, const struct ctl_params *p, double m);
+/*
+ * The rate the destination was delivered in the last round (bit/s; NaN or
+ * negative: unknown), for the next ctl_update: the state never rises above
+ * CTL_HEADROOM times it.  A rate far above what the senders send shapes
+ * nothing, and climbing there only delays the reaction when they grow
+ * into a queue.  Held there, the controller pushes "not shaping".
+ */
+#define CTL_HEADROOM	1.5
+void ctl_set_delivered(struct ctl_state *s, double bps);
+
 /* Offset the state by dx nats without touching the history (the
  * baseline's drain round), clamped. */
 void ctl_nudge(struct ctl_state *s, const struct ctl_params *p, double dx);
+/*
+ * Drain rounds keep the baseline exact (estimate.h's windowed minimum):
+ * every period, while shaping, one round at the rate x exp(-CTL_DRAIN)
+ * empties a standing queue of up to (1 - exp(-CTL_DRAIN)) x round, so the
+ * next round's probes see the path's base RTT; that round is not used for
+ * control and the rate is restored.  A standing queue held at target is
+ * thus never the window's minimum, while a base RTT that rose (a route
+ * change) is the minimum once the old one leaves the window.
+ */
+#define CTL_DRAIN	0.2877		/* ln(4/3): one round at 75% */
+
+struct ctl_drain {
+	double next_s;		/* when the next drain round may start */
+	bool active;		/* the last round was a drain round */
+	uint64_t drains;
+};
+
+/* One round: returns true if m should be fed to ctl_update (false: the
+ * round right after a drain).  Call ctl_drain_after() after ctl_update. */
+bool ctl_drain_before(struct ctl_drain *d, struct ctl_state *s,
+		      const struct ctl_params *p);
+/* Start a drain round if one is due (shaping, now >= next). */
+void ctl_drain_after(struct ctl_drain *d, struct ctl_state *s,
+		     const struct ctl_params *p, double now_s, double period_s);
+
 /* Output 0..1: 0 = x_max (not shaping), 1 = x_min (slowest rate). */
 double ctl_output(const struct ctl_state *s, const struct ctl_params *p);
 /* Rate in bit/s, +inf when not shaping. */

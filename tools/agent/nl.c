@@ -19,6 +19,7 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/flowshape.h>
+#include <linux/gen_stats.h>
 
 #include "nl.h"
 #include "util.h"
@@ -376,6 +377,75 @@ void nl_parse_qdisc_params(const struct nlattr *opts, struct nl_qdisc_params *p)
 		   get_u32(tb[TCA_FLOWSHAPE_QUANTUM], &p->quantum);
 }
 
+static int stats2_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **basic = data;
+
+	if (mnl_attr_get_type(a) == TCA_STATS_BASIC)
+		*basic = a;
+	return MNL_CB_OK;
+}
+
+struct qstat_attrs {
+	const struct nlattr *stats, *stats2;
+};
+
+static int qstat_attr(const struct nlattr *a, void *data)
+{
+	struct qstat_attrs *t = data;
+
+	if (mnl_attr_get_type(a) == TCA_STATS)
+		t->stats = a;
+	else if (mnl_attr_get_type(a) == TCA_STATS2)
+		t->stats2 = a;
+	return MNL_CB_OK;
+}
+
+bool nl_parse_qdisc_bytes(const struct nlmsghdr *nlh, uint64_t *bytes)
+{
+	const struct nlattr *basic = NULL;
+	struct qstat_attrs t = { NULL, NULL };
+	struct gnet_stats_basic gb;
+
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct tcmsg) ||
+	    mnl_attr_parse(nlh, sizeof(struct tcmsg), qstat_attr, &t) < 0)
+		return false;
+	if (t.stats2 && mnl_attr_parse_nested(t.stats2, stats2_attr, &basic) >= 0 &&
+	    basic && mnl_attr_get_payload_len(basic) >= sizeof(gb)) {
+		memcpy(&gb, mnl_attr_get_payload(basic), sizeof(gb));
+		*bytes = gb.bytes;
+		return true;
+	}
+	if (t.stats && mnl_attr_get_payload_len(t.stats) >= sizeof(struct tc_stats)) {
+		struct tc_stats ts;
+
+		memcpy(&ts, mnl_attr_get_payload(t.stats), sizeof(ts));
+		*bytes = ts.bytes;
+		return true;
+	}
+	return false;
+}
+
+struct bytes_ctx {
+	uint32_t handle;
+	int ifindex;
+	uint64_t bytes;
+	bool found;
+};
+
+static int bytes_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+	struct bytes_ctx *ctx = data;
+
+	if (nlh->nlmsg_type != RTM_NEWQDISC ||
+	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*tcm) ||
+	    tcm->tcm_ifindex != ctx->ifindex || tcm->tcm_handle != ctx->handle)
+		return MNL_CB_OK;
+	ctx->found = nl_parse_qdisc_bytes(nlh, &ctx->bytes);
+	return MNL_CB_OK;
+}
+
 struct find_ctx {
 	int ifindex;
 	struct nl_qdisc *q;
@@ -443,6 +513,23 @@ int nl_find_qdiscs(struct nl *nl, int ifindex, struct nl_qdisc **out,
 	}
 	*out = ctx.q;
 	*n = ctx.n;
+	return 0;
+}
+
+int nl_qdisc_bytes(struct nl *nl, const struct nl_qdisc *q, uint64_t *bytes)
+{
+	char buf[DUMP_REQ_LEN], err[128];
+	struct bytes_ctx ctx = { .handle = q->handle, .ifindex = q->ifindex };
+	struct nlmsghdr *nlh;
+	int r;
+
+	nlh = put_dump_request(buf, RTM_GETQDISC, ++nl->seq, q->ifindex, 0);
+	r = transact(nl, nlh, bytes_cb, &ctx, err, sizeof(err));
+	if (r)
+		return r;
+	if (!ctx.found)
+		return -ENOENT;
+	*bytes = ctx.bytes;
 	return 0;
 }
 

@@ -46,6 +46,9 @@ struct nl_qdisc {
 	struct nl_qdisc_params params;
 };
 
+/* The sent bytes of one RTM_NEWQDISC message: true if present. */
+bool nl_parse_qdisc_bytes(const struct nlmsghdr *nlh, uint64_t *bytes);
+
 /* Parse a qdisc's TCA_OPTIONS (a nest) into p; p->known if complete. */
 void nl_parse_qdisc_params(const struct nlattr *opts, struct nl_qdisc_params *p);
 
@@ -93,6 +96,9 @@ int nl_find_qdiscs(struct nl *nl, int ifindex, struct nl_qdisc **out,
  * kernel's extack message (or strerror) in err. */
 int nl_push(struct nl *nl, const struct nl_qdisc *q, uint64_t stale_after_ns,
 	    const struct nl_dest *d, size_t n, char *err, size_t errlen);
+/* Bytes a qdisc has sent (its basic stats): 0, or -errno (-ENOENT: the
+ * qdisc or its stats are gone). */
+int nl_qdisc_bytes(struct nl *nl, const struct nl_qdisc *q, uint64_t *bytes);
 /* The qdisc's destination table. */
 int nl_dump_dests(struct nl *nl, const struct nl_qdisc *q,
 		  struct nl_dest_info **out, size_t *n, char *err, size_t errlen);

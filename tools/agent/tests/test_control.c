@@ -228,6 +228,67 @@ static void test_toy_loop(void **state)
 	}
 }
 
+/* The state never rises above CTL_HEADROOM x the delivered rate, and held
+ * there it pushes "not shaping"; an unknown rate lifts the ceiling. */
+static void test_ceiling(void **state)
+{
+	struct ctl_params p;
+	struct ctl_state s;
+	int i;
+
+	(void)state;
+	cparams(&p);
+	ctl_reset(&s, &p);
+	s.x = log(5 * MBIT);
+	for (i = 0; i < 50; i++) {
+		ctl_set_delivered(&s, 10 * MBIT);
+		ctl_update(&s, &p, 0);		/* empty queue: release */
+		assert_true(s.x <= log(CTL_HEADROOM * 10 * MBIT) + 1e-9);
+	}
+	assert_true(s.at_ceiling);
+	assert_true(isinf(ctl_rate(&s, &p)));
+	assert_true(ctl_output(&s, &p) == 0);
+	/* A queue: below the ceiling again, shaping from near it. */
+	ctl_set_delivered(&s, 10 * MBIT);
+	ctl_update(&s, &p, 0.02);
+	assert_false(s.at_ceiling);
+	assert_true(ctl_rate(&s, &p) < CTL_HEADROOM * 10 * MBIT);
+	assert_true(ctl_rate(&s, &p) > 5 * MBIT);
+	/* Unknown: no ceiling. */
+	ctl_set_delivered(&s, NAN);
+	for (i = 0; i < 100; i++)
+		ctl_update(&s, &p, 0);
+	assert_true(s.x == p.x_max);
+}
+
+/* A drain round lowers the rate by CTL_DRAIN for one round, while
+ * shaping only, and the round after is held and restores it. */
+static void test_drain(void **state)
+{
+	struct ctl_params p;
+	struct ctl_state s;
+	struct ctl_drain d = { 0 };
+	double x;
+
+	(void)state;
+	cparams(&p);
+	ctl_reset(&s, &p);
+	ctl_drain_after(&d, &s, &p, 10, 2.5);		/* not shaping: none */
+	assert_false(d.active);
+	s.x = x = log(20 * MBIT);
+	ctl_drain_after(&d, &s, &p, 10, 2.5);
+	assert_true(d.active);
+	assert_true(fabs(s.x - (x - CTL_DRAIN)) < 1e-12);
+	assert_false(ctl_drain_before(&d, &s, &p));	/* held */
+	assert_true(fabs(s.x - x) < 1e-12);
+	assert_true(ctl_drain_before(&d, &s, &p));
+	ctl_drain_after(&d, &s, &p, 11, 2.5);		/* not due yet */
+	assert_false(d.active);
+	ctl_drain_after(&d, &s, &p, 12.5, 2.5);
+	assert_true(d.active);
+	assert_int_equal(d.drains, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +300,8 @@ int main(void)
 		cmocka_unit_test(test_boost),
 		cmocka_unit_test(test_rebase),
 		cmocka_unit_test(test_toy_loop),
+		cmocka_unit_test(test_ceiling),
+		cmocka_unit_test(test_drain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
