@@ -230,9 +230,19 @@ void agent_round_start(struct agent *a, uint64_t now)
 		d->scrape_pending = d->scrape_ok = false;
 		if (dc->probe != PROBE_NONE) {
 			for (k = 0; k < c->probes; k++) {
+				int r = probe_start(&a->pe, d, dc->probe, &dc->probe_addr,
+						    dc->probe_addrlen, c->probe_timeout_ns);
+
+				/* A probe that could not leave says nothing of
+				 * the path: not sent, not lost. */
+				if (r < 0 && probe_error_is_local(r)) {
+					if (!d->probe_errors++)
+						log_warn("%s: probe not sent: %s (not counted as loss)",
+							 d->cfg->name, strerror(-r));
+					continue;
+				}
 				d->probes_sent++;
-				if (probe_start(&a->pe, d, dc->probe, &dc->probe_addr,
-						dc->probe_addrlen, c->probe_timeout_ns)) {
+				if (r) {
 					d->nlost++;
 					d->probes_lost++;
 				}

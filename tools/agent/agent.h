@@ -50,6 +50,7 @@ struct dest_state {
 	uint64_t kernel_delay_ns;
 	/* counters */
 	uint64_t probes_sent, probes_lost, scrapes, scrape_errors;
+	uint64_t probe_errors;		/* local send failures: not loss */
 };
 
 struct qdisc_inst {

@@ -40,7 +40,7 @@ struct parser {
 	/* per-destination weights given explicitly (else [agent]'s) */
 	struct { bool cpu, memory, network; } *wset;
 	bool stale_set, probe_timeout_set, http_timeout_set;
-	bool interval_set, baseline_set;
+	bool interval_set, baseline_set, loss_set;
 };
 
 static int fail(struct parser *p, int line, const char *fmt, ...)
@@ -374,8 +374,16 @@ static int agent_key(struct parser *p, const char *key, const char *v)
 		return time_val(p, key, v, NSEC_PER_SEC, 7 * 24 * 3600 * NSEC_PER_SEC,
 				&c->baseline_window_ns);
 	}
-	if (!strcmp(key, "loss_window"))
-		return uint_val(p, key, v, 1, 1024, &c->loss_window);
+	if (!strcmp(key, "loss_window")) {
+		/* A count of probes (the proportional law's), or a time. */
+		p->loss_set = true;
+		if (strspn(v, "0123456789") == strlen(v)) {
+			c->loss_window_ns = 0;
+			return uint_val(p, key, v, 1, 1024, &c->loss_window);
+		}
+		return time_val(p, key, v, 100 * NSEC_PER_MSEC, 600 * NSEC_PER_SEC,
+				&c->loss_window_ns);
+	}
 	if (!strcmp(key, "rtt_smoothing"))
 		return frac_val(p, key, v, 0.99, &c->rtt_smoothing);
 	if (!strcmp(key, "hysteresis"))
@@ -719,6 +727,8 @@ static int finish(struct parser *p)
 		c->interval_ns = 200 * NSEC_PER_MSEC;
 	if (c->control == CONTROL_CLOSED && !p->baseline_set)
 		c->baseline_window_ns = 10 * NSEC_PER_SEC;
+	if (c->control == CONTROL_CLOSED && !p->loss_set)
+		c->loss_window_ns = 2 * NSEC_PER_SEC;
 	if (!p->stale_set) {
 		c->stale_after_ns = 3 * c->interval_ns;
 		if (c->control == CONTROL_CLOSED && c->stale_after_ns < NSEC_PER_SEC)

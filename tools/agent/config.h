@@ -82,7 +82,8 @@ struct config {
 	uint64_t full_congestion_delay_ns;
 	double full_congestion_loss;	/* loss ratio that means 1.0 */
 	uint64_t baseline_window_ns;
-	unsigned int loss_window;	/* probes */
+	unsigned int loss_window;	/* probes (if loss_window_ns is 0) */
+	uint64_t loss_window_ns;	/* loss over this much time, 0: count */
 	double rtt_smoothing;		/* EWMA weight of history, 0..0.99 */
 	double hysteresis;		/* dead band on published levels */
 	struct load_weights w;

@@ -231,6 +231,14 @@ static int tcp_send(struct probe *p, socklen_t addrlen)
 	return 0;
 }
 
+bool probe_error_is_local(int err)
+{
+	if (err < 0)
+		err = -err;
+	return err != ENETUNREACH && err != EHOSTUNREACH && err != ENETDOWN &&
+	       err != EHOSTDOWN;
+}
+
 int probe_start(struct probe_engine *pe, void *owner, enum probe_kind kind,
 		const struct sockaddr_storage *addr, socklen_t addrlen,
 		uint64_t timeout_ns)

@@ -231,6 +231,12 @@ static double g_lost(const struct agent *a, const struct dest_state *d)
 	return (double)d->probes_lost;
 }
 
+static double g_probe_err(const struct agent *a, const struct dest_state *d)
+{
+	(void)a;
+	return d->cfg->probe != PROBE_NONE ? (double)d->probe_errors : NAN;
+}
+
 static double g_scrape_err(const struct agent *a, const struct dest_state *d)
 {
 	(void)a;
@@ -354,6 +360,9 @@ void agent_render_metrics(struct strbuf *b, void *arg)
 		   "Probes sent.", g_sent);
 	dest_gauge(b, a, "flowshape_agent_probes_lost_total", "counter",
 		   "Probes without an answer within probe_timeout.", g_lost);
+	dest_gauge(b, a, "flowshape_agent_probe_errors_total", "counter",
+		   "Probes that could not be sent (local errors: not counted as loss).",
+		   g_probe_err);
 	dest_gauge(b, a, "flowshape_agent_scrape_errors_total", "counter",
 		   "Failed metrics scrapes.", g_scrape_err);
 

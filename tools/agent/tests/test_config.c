@@ -162,6 +162,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->target_delay_ns, 5 * NSEC_PER_MSEC);
 	assert_true(c->target_load == 0.8);
 	assert_true(c->max_rate_bps == 100e9);
+	assert_int_equal(c->loss_window_ns, 2 * NSEC_PER_SEC);	/* over time */
 	assert_int_equal(c->probes, 3);
 	assert_int_equal(c->full_congestion_delay_ns, 20 * NSEC_PER_MSEC);
 	assert_false(c->metrics_enabled);
@@ -176,6 +177,13 @@ static void test_defaults(void **state)
 	assert_int_equal(c->interval_ns, NSEC_PER_SEC);
 	assert_int_equal(c->stale_after_ns, 3 * NSEC_PER_SEC);
 	assert_int_equal(c->baseline_window_ns, 300 * NSEC_PER_SEC);
+	assert_int_equal(c->loss_window_ns, 0);		/* a count */
+	assert_int_equal(c->loss_window, 20);
+	config_free(c);
+	c = parse("[agent]\nloss_window = 500ms\n[qdisc]\ndev=eth0\n"
+		  "[destination a]\nprefix=10.0.0.1\nprobe=icmp\n", err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(c->loss_window_ns, 500 * NSEC_PER_MSEC);
 	config_free(c);
 }
 
@@ -217,6 +225,7 @@ static const struct {
 	{ "[agent]\ntarget_delay = soon\n", "t.conf:2: target_delay: \"soon\" is not a time" },
 	{ "[agent]\ntarget_load = 1\n", "t.conf:2: target_load: 1 is out of range 0.05..0.99" },
 	{ "[agent]\ntarget_load = 2\n", "t.conf:2: target_load: \"2\" is not a fraction" },
+	{ "[agent]\nloss_window = 10ms\n", "t.conf:2: loss_window: 10ms is out of range 100ms..600s" },
 	{ "[agent]\nmax_rate = fast\n", "t.conf:2: max_rate: \"fast\" is not a rate" },
 	{ "[agent]\nintervall = 1s\n", "t.conf:2: unknown key \"intervall\" in [agent]" },
 	{ "[agent]\ninterval = fast\n", "t.conf:2: interval: \"fast\" is not a time" },

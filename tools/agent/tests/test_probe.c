@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <cmocka.h>
 #include <linux/pkt_sched.h>
 
@@ -215,6 +216,44 @@ static void test_probe_priority(void **state)
 	close(lfd);
 }
 
+/* A probe that cannot leave (no descriptor left) fails with a local
+ * error, which the agent does not count as path loss. */
+static void test_local_errors(void **state)
+{
+	struct sockaddr_storage ss;
+	struct probe_engine pe;
+	struct result r;
+	int fds[4096], n = 0, ret;
+	struct rlimit old, lim;
+
+	(void)state;
+	assert_true(probe_error_is_local(-EMFILE));
+	assert_true(probe_error_is_local(-ENOBUFS));
+	assert_true(probe_error_is_local(-EPERM));
+	assert_true(probe_error_is_local(-EACCES));
+	assert_false(probe_error_is_local(-ENETUNREACH));
+	assert_false(probe_error_is_local(-EHOSTUNREACH));
+
+	probe_engine_init(&pe);
+	loopback(&ss, 9);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	while (n < 4096 && (fds[n] = dup(0)) >= 0)
+		n++;
+	assert_int_equal(errno, EMFILE);
+	memset(&r, 0, sizeof(r));
+	ret = probe_start(&pe, &r, PROBE_TCP, &ss, sizeof(struct sockaddr_in),
+			  NSEC_PER_SEC);
+	while (n > 0)
+		close(fds[--n]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(ret, -EMFILE);
+	assert_true(probe_error_is_local(ret));
+	probe_engine_close(&pe);
+}
+
 /* A refused connect has no kernel RTT: the agent's own measure stands. */
 static void test_tcp_refused_user_rtt(void **state)
 {
@@ -244,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_icmp_kernel_rtt),
 		cmocka_unit_test(test_tcp_kernel_rtt),
 		cmocka_unit_test(test_probe_priority),
+		cmocka_unit_test(test_local_errors),
 		cmocka_unit_test(test_tcp_refused_user_rtt),
 	};
 
