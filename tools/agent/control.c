@@ -20,7 +20,7 @@
  * noisy probe); z = 0.3 settles a step within ~4 rounds, and was the
  * best of 0.25..0.8 in the simulator (sim/sim.c, Documentation/control.md).
  */
-#define CTL_ROOT	0.3
+#define CTL_ROOT	0.25
 #define CTL_L_KP	0.5
 #define CTL_L_KI	0.6
 #define CTL_RELEASE	0.5	/* slow release: half the gain upward */
@@ -94,7 +94,8 @@ static double boost_step(struct ctl_state *s, const struct ctl_params *p,
 
 bool ctl_update(struct ctl_state *s, const struct ctl_params *p, double m)
 {
-	double e, de, dx;
+	double e, de, dx, xc;
+	bool slack;
 
 	if (!isfinite(m) || !isfinite(s->x)) {
 		s->holds++;
@@ -125,11 +126,19 @@ bool ctl_update(struct ctl_state *s, const struct ctl_params *p, double m)
 	}
 	/* Clamping the state is the anti-windup: the velocity form has no
 	 * separate integral to wind up. */
+	/* The ceiling.  The rate was not binding if it was above what went
+	 * through by more than a fifth (the senders sent less than it
+	 * allowed): held there, nothing needs shaping.  If it was binding
+	 * (a backlog behind it), the ceiling only bounds the release to
+	 * CTL_HEADROOM per round: lifting the shaping at once would release
+	 * the backlog as one burst. */
+	xc = s->ceiling >= 0 ? log(CTL_HEADROOM * s->ceiling) : INFINITY;
+	slack = s->x >= xc - log(1.2);
 	s->x = clampd(s->x + dx, p->x_min, p->x_max);
 	s->at_ceiling = false;
-	if (s->ceiling >= 0 && s->x >= log(CTL_HEADROOM * s->ceiling)) {
-		s->x = clampd(log(CTL_HEADROOM * s->ceiling), p->x_min, p->x_max);
-		s->at_ceiling = true;
+	if (s->x >= xc) {
+		s->x = clampd(xc, p->x_min, p->x_max);
+		s->at_ceiling = slack;
 	}
 	s->err_prev = e;
 	s->have_prev = true;
