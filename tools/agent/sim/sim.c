@@ -66,6 +66,7 @@ struct node {
 	struct rtt_est est;
 	struct ctl_state cs;
 	struct ctl_drain dr;
+	bool off;			/* no agent: flowshape never shapes */
 	double next_round;
 	uint32_t ppm;
 	double out;			/* controller output 0..1 */
@@ -200,7 +201,7 @@ static void run(const struct scen *s, struct node *nodes, double h0, double h1,
 			bool on = t >= n->start && t < n->stop;
 			double demand = 0, sojourn, out;
 
-			if (t >= n->next_round) {
+			if (t >= n->next_round && !n->off) {
 				agent_round(n, t, qdelay);
 				n->next_round += INTERVAL;
 			}
@@ -349,6 +350,21 @@ static void scen_drop(const char *dir, int nflows)
 	ok(r.t_zero >= 0 && r.t_zero <= 5,
 	   "bulk flows stop at 52 s: level 0 pushed within 5 s (%.2f s) [flows %.0f]",
 	   r.t_zero, nflows);
+	/* The same without flowshape shaping: the request/response flow's
+	 * p99 must be 10x lower with it (issue 15's steady-state goal). */
+	if (nflows == 4) {
+		struct result r0;
+
+		node_init(&n[0], nflows, 0, 52);
+		n[0].off = true;
+		open_trace(NULL, NULL);
+		run(&s, n, 23, 40, 52, &r0);
+		printf("# without shaping, 4 flows: q max %.0f ms, util %.3f, RR p99 %.1f ms\n",
+		       r0.q_max_after * 1e3, r0.util, r0.rr_p99 * 1e3);
+		ok(r.rr_p99 * 10 <= r0.rr_p99,
+		   "request/response p99 from 23 s to 40 s: %.1f ms shaped, 10x below %.1f ms unshaped",
+		   r.rr_p99 * 1e3, r0.rr_p99 * 1e3);
+	}
 	/* Capacity back at 40 s: held again, no over-shaping. */
 	node_init(&n[0], nflows, 0, 52);
 	open_trace(NULL, NULL);
@@ -499,7 +515,7 @@ int main(int argc, char **argv)
 	ep = (struct est_params){ .baseline_window_ns = (uint64_t)(DRAIN_PERIOD * 4e9),
 		.rtt_smoothing = 0.5, .full_delay_ns = 20000000, .full_loss = 0.1,
 		.loss_window = 20 };
-	printf("1..14\n");
+	printf("1..15\n");
 	{
 		static const double rates[] = { 1.3e6, 1e7, 1e8, 1e9, 5e9, 1e10, 1e11 };
 		size_t i;
