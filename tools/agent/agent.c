@@ -315,27 +315,42 @@ static void end_pending(struct agent *a)
  */
 static void delivered(struct agent *a, uint64_t now)
 {
-	double sum = 0;
+	uint32_t *h = xcalloc(a->nqi ? a->nqi : 1, sizeof(*h));
+	uint64_t *b = xcalloc(a->nqi ? a->nqi : 1, sizeof(*b));
+	bool *f = xcalloc(a->nqi ? a->nqi : 1, sizeof(*f));
 	bool known = a->nqi > 0 && !a->dry_run;
-	size_t i;
+	double sum = 0;
+	size_t i, k, n;
 
+	/* One dump per device, for all its fed qdiscs (an mq has many). */
 	for (i = 0; i < a->nqi && !a->dry_run; i++) {
-		struct qdisc_inst *qi = &a->qi[i];
-		uint64_t b;
-
-		if (nl_qdisc_bytes(&a->nl, &qi->q, &b)) {
-			qi->have_bytes = false;
-			known = false;
+		if (i && a->qi[i].q.ifindex == a->qi[i - 1].q.ifindex)
 			continue;
+		for (n = 0, k = i; k < a->nqi && a->qi[k].q.ifindex == a->qi[i].q.ifindex; k++)
+			h[n++] = a->qi[k].q.handle;
+		if (nl_qdisc_bytes(&a->nl, a->qi[i].q.ifindex, h, n, b, f))
+			memset(f, 0, n * sizeof(*f));
+		for (k = 0; k < n; k++) {
+			struct qdisc_inst *qi = &a->qi[i + k];
+
+			if (!f[k]) {
+				qi->have_bytes = false;
+				known = false;
+				continue;
+			}
+			if (qi->have_bytes && b[k] >= qi->bytes && now > qi->bytes_t)
+				sum += (double)(b[k] - qi->bytes) * 8e9 /
+				       (double)(now - qi->bytes_t);
+			else
+				known = false;
+			qi->bytes = b[k];
+			qi->bytes_t = now;
+			qi->have_bytes = true;
 		}
-		if (qi->have_bytes && b >= qi->bytes && now > qi->bytes_t)
-			sum += (double)(b - qi->bytes) * 8e9 / (double)(now - qi->bytes_t);
-		else
-			known = false;
-		qi->bytes = b;
-		qi->bytes_t = now;
-		qi->have_bytes = true;
 	}
+	free(h);
+	free(b);
+	free(f);
 	a->delivered_bps = known && a->cfg->control == CONTROL_CLOSED ? sum : NAN;
 }
 

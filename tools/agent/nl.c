@@ -427,22 +427,27 @@ bool nl_parse_qdisc_bytes(const struct nlmsghdr *nlh, uint64_t *bytes)
 }
 
 struct bytes_ctx {
-	uint32_t handle;
 	int ifindex;
-	uint64_t bytes;
-	bool found;
+	const uint32_t *handles;
+	size_t n;
+	uint64_t *bytes;
+	bool *found;
 };
 
 static int bytes_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
 	struct bytes_ctx *ctx = data;
+	size_t i;
 
 	if (nlh->nlmsg_type != RTM_NEWQDISC ||
 	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*tcm) ||
-	    tcm->tcm_ifindex != ctx->ifindex || tcm->tcm_handle != ctx->handle)
+	    tcm->tcm_ifindex != ctx->ifindex)
 		return MNL_CB_OK;
-	ctx->found = nl_parse_qdisc_bytes(nlh, &ctx->bytes);
+	for (i = 0; i < ctx->n; i++) {
+		if (ctx->handles[i] == tcm->tcm_handle)
+			ctx->found[i] = nl_parse_qdisc_bytes(nlh, &ctx->bytes[i]);
+	}
 	return MNL_CB_OK;
 }
 
@@ -516,21 +521,17 @@ int nl_find_qdiscs(struct nl *nl, int ifindex, struct nl_qdisc **out,
 	return 0;
 }
 
-int nl_qdisc_bytes(struct nl *nl, const struct nl_qdisc *q, uint64_t *bytes)
+int nl_qdisc_bytes(struct nl *nl, int ifindex, const uint32_t *handles,
+		   size_t n, uint64_t *bytes, bool *found)
 {
 	char buf[DUMP_REQ_LEN], err[128];
-	struct bytes_ctx ctx = { .handle = q->handle, .ifindex = q->ifindex };
+	struct bytes_ctx ctx = { .ifindex = ifindex, .handles = handles, .n = n,
+				 .bytes = bytes, .found = found };
 	struct nlmsghdr *nlh;
-	int r;
 
-	nlh = put_dump_request(buf, RTM_GETQDISC, ++nl->seq, q->ifindex, 0);
-	r = transact(nl, nlh, bytes_cb, &ctx, err, sizeof(err));
-	if (r)
-		return r;
-	if (!ctx.found)
-		return -ENOENT;
-	*bytes = ctx.bytes;
-	return 0;
+	memset(found, 0, n * sizeof(*found));
+	nlh = put_dump_request(buf, RTM_GETQDISC, ++nl->seq, ifindex, 0);
+	return transact(nl, nlh, bytes_cb, &ctx, err, sizeof(err));
 }
 
 int nl_push(struct nl *nl, const struct nl_qdisc *q, uint64_t stale_after_ns,

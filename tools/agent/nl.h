@@ -96,9 +96,10 @@ int nl_find_qdiscs(struct nl *nl, int ifindex, struct nl_qdisc **out,
  * kernel's extack message (or strerror) in err. */
 int nl_push(struct nl *nl, const struct nl_qdisc *q, uint64_t stale_after_ns,
 	    const struct nl_dest *d, size_t n, char *err, size_t errlen);
-/* Bytes a qdisc has sent (its basic stats): 0, or -errno (-ENOENT: the
- * qdisc or its stats are gone). */
-int nl_qdisc_bytes(struct nl *nl, const struct nl_qdisc *q, uint64_t *bytes);
+/* Bytes sent by each qdisc of a device (basic stats), one dump for all:
+ * for each of the n handles, found[i] and bytes[i].  0 or -errno. */
+int nl_qdisc_bytes(struct nl *nl, int ifindex, const uint32_t *handles,
+		   size_t n, uint64_t *bytes, bool *found);
 /* The qdisc's destination table. */
 int nl_dump_dests(struct nl *nl, const struct nl_qdisc *q,
 		  struct nl_dest_info **out, size_t *n, char *err, size_t errlen);
