@@ -321,7 +321,7 @@ static int agent_key(struct parser *p, const char *key, const char *v)
 		format_time(fl, sizeof(fl), CFG_NOISE_FLOOR_NS);
 		if (c->target_delay_ns < CFG_NOISE_FLOOR_NS)
 			return fail(p, p->line,
-				    "target_delay: %s is below the probe noise floor %s (probe RTTs jitter by up to ~0.5 ms in the agent's event loop: the controller would steer on noise)",
+				    "target_delay: %s is below the probe noise floor %s (a round's lowest probe RTT still varies by ~0.1-0.5 ms on a loaded host and path: the controller would steer on noise)",
 				    v, fl);
 		return 0;
 	}
