@@ -465,6 +465,7 @@ static const char *dest_load(struct agent *a, struct dest_state *d)
 	}
 	if (a->cfg->control == CONTROL_CLOSED) {
 		d->load_meas = load;
+		ctl_set_delivered(&d->cl, a->delivered_bps);
 		ctl_update(&d->cl, &a->pl, load);
 		level_update(&d->load, ctl_output(&d->cl, &a->pl), 0);
 		return NULL;
