@@ -199,6 +199,7 @@ write_conf()
 {
 	cat >"$CONF" <<EOF
 [agent]
+control = proportional
 interval = ${INTERVAL_MS}ms
 stale_after = ${STALE_MS}ms
 probes = 3

@@ -78,6 +78,7 @@ check "Prometheus has rates over 5s" wait_for 30 rate_ready
 
 cat >"$TMP/agent.conf" <<EOF2
 [agent]
+control = proportional
 interval = 1s
 stale_after = 3s
 prometheus_url = http://127.0.0.1:9090

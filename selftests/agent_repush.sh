@@ -40,6 +40,7 @@ done
 
 cat >"$TMP/agent.conf" <<EOF2
 [agent]
+control = proportional
 interval = ${INTERVAL_S}s
 stale_after = 10s
 metrics_listen = 127.0.0.1:9466

@@ -85,6 +85,7 @@ check "flowshape on veth0 (load 0.9 delays by 40 ms)" \
 CONF=$TMP/agent.conf
 cat >"$CONF" <<EOF
 [agent]
+control = proportional
 interval = ${INTERVAL_MS}ms
 stale_after = ${STALE_MS}ms
 probes = 1

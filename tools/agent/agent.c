@@ -30,6 +30,49 @@ static void dest_reset(struct dest_state *d, const struct cfg_dest *cfg)
 {
 	memset(d, 0, sizeof(*d));
 	d->cfg = cfg;
+	d->qdelay_s = d->load_meas = NAN;
+}
+
+/* The actuators of a qdisc: its dumped parameters, else the defaults. */
+static void qdisc_actuators(const struct qdisc_inst *qi, struct ctl_actuator *c,
+			    struct ctl_actuator *l)
+{
+	const struct nl_qdisc_params *p = qi ? &qi->q.params : NULL;
+
+	ctl_actuator_congestion_default(c);
+	ctl_actuator_load_default(l);
+	if (!p || !p->known)
+		return;
+	*c = (struct ctl_actuator){ .weight_ns = p->congestion_weight_ns,
+		.threshold_ppm = p->congestion_threshold_ppm,
+		.max_delay_ns = p->max_delay_ns, .quantum = p->quantum };
+	*l = (struct ctl_actuator){ .weight_ns = p->load_weight_ns,
+		.threshold_ppm = p->load_threshold_ppm,
+		.max_delay_ns = p->max_delay_ns, .quantum = p->quantum };
+}
+
+/*
+ * The controllers' range: from the slowest rate every fed qdisc can
+ * express (the largest of their minimums) to max_rate ("not shaping").
+ */
+static void control_params(struct agent *a)
+{
+	const struct config *c = a->cfg;
+	double cmin = 0, lmin = 0, xmax = log(c->max_rate_bps);
+	double ivl = (double)c->interval_ns / 1e9;
+	struct ctl_actuator ac, al;
+	size_t i;
+
+	for (i = 0; i < (a->nqi ? a->nqi : 1); i++) {
+		qdisc_actuators(a->nqi ? &a->qi[i] : NULL, &ac, &al);
+		cmin = fmax(cmin, ctl_actuator_rate_min(&ac));
+		lmin = fmax(lmin, ctl_actuator_rate_min(&al));
+	}
+	/* An actuator that cannot shape: the range is empty (output 0). */
+	ctl_params_congestion(&a->pc, (double)c->target_delay_ns / 1e9, ivl,
+			      cmin > 0 ? fmin(log(cmin), xmax) : xmax, xmax);
+	ctl_params_load(&a->pl, c->target_load, ivl,
+			lmin > 0 ? fmin(log(lmin), xmax) : xmax, xmax);
 }
 
 void dest_prefix_text(const struct cfg_dest *c, char *buf, size_t len)
@@ -49,6 +92,7 @@ int agent_init(struct agent *a, struct config *cfg, bool dry_run, bool json)
 	a->json = json;
 	a->out = stdout;
 	a->ms.lfd = -1;
+	a->delivered_bps = NAN;
 	est_params_from_config(&a->ep, cfg);
 	a->d = xcalloc(cfg->ndests, sizeof(*a->d));
 	a->nd = cfg->ndests;
@@ -186,9 +230,19 @@ void agent_round_start(struct agent *a, uint64_t now)
 		d->scrape_pending = d->scrape_ok = false;
 		if (dc->probe != PROBE_NONE) {
 			for (k = 0; k < c->probes; k++) {
+				int r = probe_start(&a->pe, d, dc->probe, &dc->probe_addr,
+						    dc->probe_addrlen, c->probe_timeout_ns);
+
+				/* A probe that could not leave says nothing of
+				 * the path: not sent, not lost. */
+				if (r < 0 && probe_error_is_local(r)) {
+					if (!d->probe_errors++)
+						log_warn("%s: probe not sent: %s (not counted as loss)",
+							 d->cfg->name, strerror(-r));
+					continue;
+				}
 				d->probes_sent++;
-				if (probe_start(&a->pe, d, dc->probe, &dc->probe_addr,
-						dc->probe_addrlen, c->probe_timeout_ns)) {
+				if (r) {
 					d->nlost++;
 					d->probes_lost++;
 				}
@@ -254,11 +308,99 @@ static void end_pending(struct agent *a)
 
 /* ---- levels ------------------------------------------------------------ */
 
+/*
+ * What the fed qdiscs sent since the last round (bit/s, summed): an upper
+ * bound of any one destination's rate, the controllers' ceiling.  NaN
+ * when unknown (dry run, a first reading, a qdisc without stats).
+ */
+static void delivered(struct agent *a, uint64_t now)
+{
+	uint32_t *h = xcalloc(a->nqi ? a->nqi : 1, sizeof(*h));
+	uint64_t *b = xcalloc(a->nqi ? a->nqi : 1, sizeof(*b));
+	bool *f = xcalloc(a->nqi ? a->nqi : 1, sizeof(*f));
+	bool known = a->nqi > 0 && !a->dry_run;
+	double sum = 0;
+	size_t i, k, n;
+
+	/* One dump per device, for all its fed qdiscs (an mq has many). */
+	for (i = 0; i < a->nqi && !a->dry_run; i++) {
+		if (i && a->qi[i].q.ifindex == a->qi[i - 1].q.ifindex)
+			continue;
+		for (n = 0, k = i; k < a->nqi && a->qi[k].q.ifindex == a->qi[i].q.ifindex; k++)
+			h[n++] = a->qi[k].q.handle;
+		if (nl_qdisc_bytes(&a->nl, a->qi[i].q.ifindex, h, n, b, f))
+			memset(f, 0, n * sizeof(*f));
+		for (k = 0; k < n; k++) {
+			struct qdisc_inst *qi = &a->qi[i + k];
+
+			if (!f[k]) {
+				qi->have_bytes = false;
+				known = false;
+				continue;
+			}
+			if (qi->have_bytes && b[k] >= qi->bytes && now > qi->bytes_t)
+				sum += (double)(b[k] - qi->bytes) * 8e9 /
+				       (double)(now - qi->bytes_t);
+			else
+				known = false;
+			qi->bytes = b[k];
+			qi->bytes_t = now;
+			qi->have_bytes = true;
+		}
+	}
+	free(h);
+	free(b);
+	free(f);
+	a->delivered_bps = known && a->cfg->control == CONTROL_CLOSED ? sum : NAN;
+}
+
+/* Closed loop: the queueing delay (the round's lowest RTT above the
+ * baseline, plus loss as a fraction of target) drives the controller. */
+static const char *dest_congestion_closed(struct agent *a, struct dest_state *d,
+					  uint64_t now)
+{
+	const struct config *c = a->cfg;
+	uint64_t base;
+	double q, m;
+
+	d->qdelay_s = NAN;
+	if (d->cfg->probe == PROBE_NONE) {
+		ctl_reset(&d->cc, &a->pc);
+		level_update(&d->congestion, 0, 0);
+		return NULL;
+	}
+	rtt_est_round(&d->rtt, &a->ep, now, d->rtts, d->nrtt, d->nlost);
+	base = rtt_est_baseline(&d->rtt, &a->ep, now);
+	if (!d->rtt.last_ok || !base) {
+		level_update(&d->congestion, NAN, 0);
+		return d->nrtt ? WHY_NO_BASELINE : WHY_NO_REPLY;
+	}
+	q = d->rtt.last_rtt_ns > base ? (double)(d->rtt.last_rtt_ns - base) / 1e9 : 0;
+	m = q + a->pc.target * rtt_est_loss(&d->rtt) / c->full_congestion_loss;
+	d->qdelay_s = q;
+	/* The round after a drain measured the drained queue (for the
+	 * baseline): not an error to act on. */
+	if (ctl_drain_before(&d->drain, &d->cc, &a->pc)) {
+		/* The destination gets at most what the qdiscs sent. */
+		ctl_set_delivered(&d->cc, a->delivered_bps);
+		if (!ctl_update(&d->cc, &a->pc, m)) {
+			level_update(&d->congestion, NAN, 0);
+			return WHY_NO_REPLY;
+		}
+	}
+	ctl_drain_after(&d->drain, &d->cc, &a->pc, (double)now / 1e9,
+			(double)c->baseline_window_ns / 4e9);
+	level_update(&d->congestion, ctl_output(&d->cc, &a->pc), 0);
+	return NULL;
+}
+
 static const char *dest_congestion(struct agent *a, struct dest_state *d,
 				   uint64_t now)
 {
 	double c;
 
+	if (a->cfg->control == CONTROL_CLOSED)
+		return dest_congestion_closed(a, d, now);
 	if (d->cfg->probe == PROBE_NONE) {
 		level_update(&d->congestion, 0, a->cfg->hysteresis);
 		return NULL;
@@ -278,8 +420,10 @@ static const char *dest_load(struct agent *a, struct dest_state *d)
 	double load, rx, tx;
 
 	d->parts.cpu = d->parts.memory = d->parts.network = NAN;
+	d->load_meas = NAN;
 	switch (dc->metrics) {
 	case METRICS_NONE:
+		ctl_reset(&d->cl, &a->pl);
 		level_update(&d->load, 0, a->cfg->hysteresis);
 		return NULL;
 	case METRICS_URL:
@@ -319,15 +463,32 @@ static const char *dest_load(struct agent *a, struct dest_state *d)
 			return WHY_LOAD_WAIT;
 		return WHY_LOAD_MISSING;
 	}
+	if (a->cfg->control == CONTROL_CLOSED) {
+		d->load_meas = load;
+		ctl_set_delivered(&d->cl, a->delivered_bps);
+		ctl_update(&d->cl, &a->pl, load);
+		level_update(&d->load, ctl_output(&d->cl, &a->pl), 0);
+		return NULL;
+	}
 	level_update(&d->load, load, a->cfg->hysteresis);
 	return NULL;
 }
 
 static void dest_finish(struct agent *a, struct dest_state *d, uint64_t now)
 {
-	const char *why_c = dest_congestion(a, d, now);
-	const char *why_l = dest_load(a, d);
-	const char *why = why_c ? why_c : why_l;
+	const char *why_c, *why_l, *why;
+
+	if (!d->ctl_ready) {
+		ctl_reset(&d->cc, &a->pc);
+		ctl_reset(&d->cl, &a->pl);
+		d->ctl_ready = true;
+	}
+	/* New parameters (reload, qdisc change): same state, new range. */
+	ctl_rebase(&d->cc, &a->pc);
+	ctl_rebase(&d->cl, &a->pl);
+	why_c = dest_congestion(a, d, now);
+	why_l = dest_load(a, d);
+	why = why_c ? why_c : why_l;
 
 	if (why != d->why || a->rounds == 1) {
 		if (why)
@@ -425,11 +586,16 @@ static void resolve(struct agent *a)
 	a->rescan = missing;	/* keep looking for the missing ones */
 }
 
-static size_t build_updates(const struct agent *a, struct nl_dest **out)
+/* The levels for one qdisc (closed loop: its own delay function turns
+ * the controllers' rates into levels; NULL: the defaults). */
+static size_t build_updates(const struct agent *a, const struct qdisc_inst *qi,
+			    struct nl_dest **out)
 {
 	struct nl_dest *u = xcalloc(a->nd, sizeof(*u));
+	struct ctl_actuator ac, al;
 	size_t i, n = 0;
 
+	qdisc_actuators(qi, &ac, &al);
 	for (i = 0; i < a->nd; i++) {
 		const struct dest_state *d = &a->d[i];
 
@@ -438,8 +604,13 @@ static size_t build_updates(const struct agent *a, struct nl_dest **out)
 		u[n].family = d->cfg->family;
 		memcpy(u[n].addr, d->cfg->addr, 16);
 		u[n].plen = d->cfg->plen;
-		u[n].congestion_ppm = level_to_ppm(d->congestion.value);
-		u[n].load_ppm = level_to_ppm(d->load.value);
+		if (a->cfg->control == CONTROL_CLOSED) {
+			u[n].congestion_ppm = ctl_level_ppm(&ac, ctl_rate(&d->cc, &a->pc));
+			u[n].load_ppm = ctl_level_ppm(&al, ctl_rate(&d->cl, &a->pl));
+		} else {
+			u[n].congestion_ppm = level_to_ppm(d->congestion.value);
+			u[n].load_ppm = level_to_ppm(d->load.value);
+		}
 		n++;
 	}
 	*out = u;
@@ -486,12 +657,15 @@ static int push_all(struct agent *a)
 
 	if (a->rescan)
 		resolve(a);
-	n = build_updates(a, &u);
+	n = 0;
+	u = NULL;
 	for (i = 0; i < a->nqi; i++) {
 		struct qdisc_inst *qi = &a->qi[i];
 		struct qdisc_counters *qc = &a->qc[qi->cfg_idx];
 		uint64_t stale = qi->stale_after_sent ? 0 : a->cfg->stale_after_ns;
 
+		free(u);
+		n = build_updates(a, qi, &u);
 		if (!n && !stale)
 			continue;
 		r = nl_push(&a->nl, &qi->q, stale, u, n, err, sizeof(err));
@@ -513,6 +687,8 @@ static int push_all(struct agent *a)
 		}
 	}
 	free(u);
+	for (n = 0, i = 0; i < a->nd; i++)
+		n += a->d[i].pushed && a->d[i].congestion.known && a->d[i].load.known;
 	snprintf(a->status, sizeof(a->status), "%zu of %zu destinations pushed to %zu qdisc(s)%s",
 		 n, a->nd, a->nqi, failed ? ", push errors" : "");
 	return failed;
@@ -527,6 +703,10 @@ int agent_round_finish(struct agent *a, uint64_t now)
 	probe_expire(&a->pe, UINT64_MAX, on_probe, a);
 	a->round_active = false;
 	a->rounds++;
+	if (!a->dry_run && a->rescan)
+		resolve(a);	/* the qdiscs' parameters set the range */
+	control_params(a);
+	delivered(a, now);
 	for (i = 0; i < a->nd; i++)
 		dest_finish(a, &a->d[i], now);
 	if (a->dry_run) {

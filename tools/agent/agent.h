@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "control.h"
 #include "estimate.h"
 #include "http.h"
 #include "metrics.h"
@@ -27,7 +28,13 @@
 struct dest_state {
 	const struct cfg_dest *cfg;	/* in agent.cfg */
 	struct rtt_est rtt;
-	struct level congestion, load;
+	struct level congestion, load;	/* closed: the controllers' outputs */
+	/* control = closed */
+	bool ctl_ready;
+	struct ctl_state cc, cl;	/* congestion, load */
+	struct ctl_drain drain;		/* the baseline's drain rounds */
+	double qdelay_s;		/* last round's queueing delay, NaN */
+	double load_meas;		/* last round's load, NaN */
 	/* the current round */
 	uint64_t rtts[ROUND_RTTS];
 	unsigned int nrtt, nlost;
@@ -43,12 +50,15 @@ struct dest_state {
 	uint64_t kernel_delay_ns;
 	/* counters */
 	uint64_t probes_sent, probes_lost, scrapes, scrape_errors;
+	uint64_t probe_errors;		/* local send failures: not loss */
 };
 
 struct qdisc_inst {
 	struct nl_qdisc q;
 	size_t cfg_idx;			/* its [qdisc] section */
 	bool stale_after_sent;
+	bool have_bytes;		/* bytes sent, at bytes_t */
+	uint64_t bytes, bytes_t;
 };
 
 struct qdisc_counters {
@@ -58,6 +68,8 @@ struct qdisc_counters {
 struct agent {
 	struct config *cfg;
 	struct est_params ep;
+	struct ctl_params pc, pl;	/* closed loop: congestion, load */
+	double delivered_bps;		/* the fed qdiscs' sent rate, NaN */
 	struct dest_state *d;
 	size_t nd;
 	struct qdisc_inst *qi;

@@ -40,6 +40,7 @@ struct parser {
 	/* per-destination weights given explicitly (else [agent]'s) */
 	struct { bool cpu, memory, network; } *wset;
 	bool stale_set, probe_timeout_set, http_timeout_set;
+	bool interval_set, baseline_set, loss_set;
 };
 
 static int fail(struct parser *p, int line, const char *fmt, ...)
@@ -297,9 +298,49 @@ static int agent_key(struct parser *p, const char *key, const char *v)
 	struct config *c = p->cfg;
 	bool unused;
 
-	if (!strcmp(key, "interval"))
+	if (!strcmp(key, "interval")) {
+		p->interval_set = true;
 		return time_val(p, key, v, 10 * NSEC_PER_MSEC, 60 * NSEC_PER_SEC,
 				&c->interval_ns);
+	}
+	if (!strcmp(key, "control")) {
+		if (!strcmp(v, "closed"))
+			c->control = CONTROL_CLOSED;
+		else if (!strcmp(v, "proportional"))
+			c->control = CONTROL_PROPORTIONAL;
+		else
+			return fail(p, p->line,
+				    "control: \"%s\" is not closed or proportional", v);
+		return 0;
+	}
+	if (!strcmp(key, "target_delay")) {
+		char fl[32];
+
+		if (time_val(p, key, v, 0, 10 * NSEC_PER_SEC, &c->target_delay_ns))
+			return -1;
+		format_time(fl, sizeof(fl), CFG_NOISE_FLOOR_NS);
+		if (c->target_delay_ns < CFG_NOISE_FLOOR_NS)
+			return fail(p, p->line,
+				    "target_delay: %s is below the probe noise floor %s (a round's lowest probe RTT still varies by ~0.1-0.5 ms on a loaded host and path: the controller would steer on noise)",
+				    v, fl);
+		return 0;
+	}
+	if (!strcmp(key, "target_load")) {
+		if (frac_val(p, key, v, 1, &c->target_load))
+			return -1;
+		if (c->target_load < 0.05 || c->target_load > 0.99)
+			return fail(p, p->line,
+				    "target_load: %s is out of range 0.05..0.99 (1.0 is saturation: no error left to steer on)",
+				    v);
+		return 0;
+	}
+	if (!strcmp(key, "max_rate")) {
+		if (parse_rate_bps(v, &c->max_rate_bps) || !(c->max_rate_bps >= 1e3) ||
+		    c->max_rate_bps > 1e13)
+			return fail(p, p->line,
+				    "max_rate: \"%s\" is not a rate in 1kbit..10tbit (e.g. 100gbit)", v);
+		return 0;
+	}
 	if (!strcmp(key, "stale_after")) {
 		p->stale_set = true;
 		/* The kernel's range for TCA_FLOWSHAPE_STALE_AFTER. */
@@ -328,11 +369,21 @@ static int agent_key(struct parser *p, const char *key, const char *v)
 			return fail(p, p->line, "%s: must be above 0", key);
 		return 0;
 	}
-	if (!strcmp(key, "baseline_window"))
+	if (!strcmp(key, "baseline_window")) {
+		p->baseline_set = true;
 		return time_val(p, key, v, NSEC_PER_SEC, 7 * 24 * 3600 * NSEC_PER_SEC,
 				&c->baseline_window_ns);
-	if (!strcmp(key, "loss_window"))
-		return uint_val(p, key, v, 1, 1024, &c->loss_window);
+	}
+	if (!strcmp(key, "loss_window")) {
+		/* A count of probes (the proportional law's), or a time. */
+		p->loss_set = true;
+		if (strspn(v, "0123456789") == strlen(v)) {
+			c->loss_window_ns = 0;
+			return uint_val(p, key, v, 1, 1024, &c->loss_window);
+		}
+		return time_val(p, key, v, 100 * NSEC_PER_MSEC, 600 * NSEC_PER_SEC,
+				&c->loss_window_ns);
+	}
 	if (!strcmp(key, "rtt_smoothing"))
 		return frac_val(p, key, v, 0.99, &c->rtt_smoothing);
 	if (!strcmp(key, "hysteresis"))
@@ -587,6 +638,10 @@ static int key_value(struct parser *p, char *s)
 
 static void set_defaults(struct config *c)
 {
+	c->control = CONTROL_CLOSED;
+	c->target_delay_ns = 5 * NSEC_PER_MSEC;
+	c->target_load = 0.8;
+	c->max_rate_bps = 100e9;
 	c->interval_ns = NSEC_PER_SEC;
 	c->probes = 3;
 	c->full_congestion_delay_ns = 20 * NSEC_PER_MSEC;
@@ -665,8 +720,19 @@ static int finish(struct parser *p)
 		if (!c->qdiscs[i].dev[0])
 			return fail(p, c->qdiscs[i].line, "[qdisc] has no dev");
 	}
+	/* Closed loop: rounds fast enough to control (a queue rising by
+	 * 50 ms is seen within 2 rounds + RTT), and a baseline window that
+	 * its drain rounds keep exact (estimate.h). */
+	if (c->control == CONTROL_CLOSED && !p->interval_set)
+		c->interval_ns = 200 * NSEC_PER_MSEC;
+	if (c->control == CONTROL_CLOSED && !p->baseline_set)
+		c->baseline_window_ns = 10 * NSEC_PER_SEC;
+	if (c->control == CONTROL_CLOSED && !p->loss_set)
+		c->loss_window_ns = 2 * NSEC_PER_SEC;
 	if (!p->stale_set) {
 		c->stale_after_ns = 3 * c->interval_ns;
+		if (c->control == CONTROL_CLOSED && c->stale_after_ns < NSEC_PER_SEC)
+			c->stale_after_ns = NSEC_PER_SEC;
 		if (c->stale_after_ns > 10 * NSEC_PER_SEC)
 			c->stale_after_ns = 10 * NSEC_PER_SEC;
 	}

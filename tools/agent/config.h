@@ -59,8 +59,21 @@ struct cfg_qdisc {
 	uint32_t parent;		/* TC_H_ROOT or MAJ:MIN */
 };
 
+enum control_kind {
+	CONTROL_CLOSED,		/* PI controllers on queueing delay and load */
+	CONTROL_PROPORTIONAL,	/* levels in proportion to the measurements */
+};
+
+/* The probe noise floor: a target_delay below it is refused (see
+ * flowshape-agent.conf(5)). */
+#define CFG_NOISE_FLOOR_NS	1000000ULL
+
 struct config {
 	char *path;
+	enum control_kind control;
+	uint64_t target_delay_ns;	/* closed: queueing delay held */
+	double target_load;		/* closed: load held */
+	double max_rate_bps;		/* closed: rate meaning "not shaping" */
 	uint64_t interval_ns;
 	uint64_t stale_after_ns;
 	uint64_t probe_timeout_ns;
@@ -69,7 +82,8 @@ struct config {
 	uint64_t full_congestion_delay_ns;
 	double full_congestion_loss;	/* loss ratio that means 1.0 */
 	uint64_t baseline_window_ns;
-	unsigned int loss_window;	/* probes */
+	unsigned int loss_window;	/* probes (if loss_window_ns is 0) */
+	uint64_t loss_window_ns;	/* loss over this much time, 0: count */
 	double rtt_smoothing;		/* EWMA weight of history, 0..0.99 */
 	double hysteresis;		/* dead band on published levels */
 	struct load_weights w;

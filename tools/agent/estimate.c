@@ -4,7 +4,8 @@
  * minimum RTT seen over baseline_window (kept per slot of a window/8, so
  * that an old minimum ages out without storing every sample); srtt is an
  * EWMA of each round's lowest RTT; queueing delay = srtt - baseline.
- * Loss over the last loss_window probes adds loss / full_loss.
+ * Loss over the last loss_window probes (or loss_window of time) adds
+ * loss / full_loss.
  *
  * Load: CPU from the idle share of node_cpu_seconds_total's increase,
  * memory from MemAvailable / MemTotal, network from the byte counters'
@@ -24,6 +25,7 @@ void est_params_from_config(struct est_params *p, const struct config *c)
 	p->full_delay_ns = c->full_congestion_delay_ns;
 	p->full_loss = c->full_congestion_loss;
 	p->loss_window = c->loss_window;
+	p->loss_window_ns = c->loss_window_ns;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -102,7 +104,32 @@ static void loss_add(struct rtt_est *e, const struct est_params *p, bool lost)
 
 double rtt_est_loss(const struct rtt_est *e)
 {
+	if (e->time_mode)
+		return e->loss_t;
 	return e->loss_filled ? (double)e->loss_lost / e->loss_filled : 0;
+}
+
+static void loss_time_add(struct rtt_est *e, const struct est_params *p,
+			  uint64_t now, unsigned int ok, unsigned int lost)
+{
+	unsigned int i, ok_sum = 0, lost_sum = 0;
+
+	e->time_mode = true;
+	e->lr[e->lr_pos].t = now;
+	e->lr[e->lr_pos].ok = (uint16_t)(ok > 65535 ? 65535 : ok);
+	e->lr[e->lr_pos].lost = (uint16_t)(lost > 65535 ? 65535 : lost);
+	e->lr_pos = (e->lr_pos + 1) % LOSS_ROUNDS;
+	if (e->lr_n < LOSS_ROUNDS)
+		e->lr_n++;
+	for (i = 0; i < e->lr_n; i++) {
+		const unsigned int k = (e->lr_pos + LOSS_ROUNDS - 1 - i) % LOSS_ROUNDS;
+
+		if (now - e->lr[k].t >= p->loss_window_ns)
+			break;
+		ok_sum += e->lr[k].ok;
+		lost_sum += e->lr[k].lost;
+	}
+	e->loss_t = ok_sum + lost_sum ? (double)lost_sum / (ok_sum + lost_sum) : 0;
 }
 
 void rtt_est_round(struct rtt_est *e, const struct est_params *p, uint64_t now,
@@ -111,10 +138,15 @@ void rtt_est_round(struct rtt_est *e, const struct est_params *p, uint64_t now,
 	unsigned int i;
 	uint64_t low;
 
-	for (i = 0; i < n; i++)
-		loss_add(e, p, false);
-	for (i = 0; i < lost; i++)
-		loss_add(e, p, true);
+	if (p->loss_window_ns) {
+		loss_time_add(e, p, now, n, lost);
+	} else {
+		e->time_mode = false;
+		for (i = 0; i < n; i++)
+			loss_add(e, p, false);
+		for (i = 0; i < lost; i++)
+			loss_add(e, p, true);
+	}
 	e->last_ok = n > 0;
 	if (!n)
 		return;

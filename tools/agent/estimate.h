@@ -15,6 +15,7 @@
 
 #define BASE_SLOTS	8	/* baseline window granularity: window / 8 */
 #define LOSS_MAX	1024	/* probes remembered for the loss ratio */
+#define LOSS_ROUNDS	256	/* rounds remembered for loss over time */
 
 struct est_params {
 	uint64_t baseline_window_ns;
@@ -22,6 +23,7 @@ struct est_params {
 	uint64_t full_delay_ns;		/* queueing delay meaning 1.0 */
 	double full_loss;		/* loss ratio meaning 1.0 */
 	unsigned int loss_window;	/* probes */
+	uint64_t loss_window_ns;	/* if > 0: loss over time instead */
 };
 
 void est_params_from_config(struct est_params *p, const struct config *c);
@@ -38,6 +40,11 @@ struct rtt_est {
 	/* Loss history, a ring of bits: 1 = lost. */
 	uint8_t lost_bits[LOSS_MAX / 8];
 	unsigned int loss_pos, loss_filled, loss_lost;
+	/* Loss over time: probes answered and lost per round. */
+	struct { uint64_t t; uint16_t ok, lost; } lr[LOSS_ROUNDS];
+	unsigned int lr_pos, lr_n;
+	double loss_t;			/* over loss_window_ns at the last round */
+	bool time_mode;
 };
 
 /* One probing round: n RTTs of replies (any order) and lost probes. */
@@ -46,6 +53,9 @@ void rtt_est_round(struct rtt_est *e, const struct est_params *p, uint64_t now,
 /* Windowed minimum RTT, 0 if none yet. */
 uint64_t rtt_est_baseline(const struct rtt_est *e, const struct est_params *p,
 			  uint64_t now);
+/* Loss ratio: over the last loss_window probes, or, with loss_window_ns,
+ * over the rounds of that last stretch of time (so that one lost probe
+ * weighs the same whatever the round length and probe count). */
 double rtt_est_loss(const struct rtt_est *e);
 /* Congestion 0..1 from the state after a round; false when unknown (the
  * last round had no reply at all, or no RTT was ever measured). */

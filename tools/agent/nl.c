@@ -19,6 +19,7 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <linux/flowshape.h>
+#include <linux/gen_stats.h>
 
 #include "nl.h"
 #include "util.h"
@@ -342,6 +343,125 @@ out:
 	return ret;
 }
 
+static int qopt_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t t = mnl_attr_get_type(a);
+
+	if (t <= TCA_FLOWSHAPE_MAX)
+		tb[t] = a;
+	return MNL_CB_OK;
+}
+
+static bool get_u64(const struct nlattr *a, uint64_t *v)
+{
+	if (!a || mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+		return false;
+	*v = mnl_attr_get_u64(a);
+	return true;
+}
+
+static bool get_u32(const struct nlattr *a, uint32_t *v)
+{
+	if (!a || mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return false;
+	*v = mnl_attr_get_u32(a);
+	return true;
+}
+
+void nl_parse_qdisc_params(const struct nlattr *opts, struct nl_qdisc_params *p)
+{
+	const struct nlattr *tb[TCA_FLOWSHAPE_MAX + 1] = { NULL };
+
+	memset(p, 0, sizeof(*p));
+	if (!opts || mnl_attr_parse_nested(opts, qopt_attr, tb) < 0)
+		return;
+	if (tb[TCA_FLOWSHAPE_MODE] &&
+	    mnl_attr_validate(tb[TCA_FLOWSHAPE_MODE], MNL_TYPE_U8) >= 0)
+		p->mode = mnl_attr_get_u8(tb[TCA_FLOWSHAPE_MODE]);
+	p->known = get_u64(tb[TCA_FLOWSHAPE_CONGESTION_WEIGHT], &p->congestion_weight_ns) &&
+		   get_u64(tb[TCA_FLOWSHAPE_LOAD_WEIGHT], &p->load_weight_ns) &&
+		   get_u64(tb[TCA_FLOWSHAPE_MAX_DELAY], &p->max_delay_ns) &&
+		   get_u32(tb[TCA_FLOWSHAPE_CONGESTION_THRESHOLD],
+			   &p->congestion_threshold_ppm) &&
+		   get_u32(tb[TCA_FLOWSHAPE_LOAD_THRESHOLD], &p->load_threshold_ppm) &&
+		   get_u32(tb[TCA_FLOWSHAPE_QUANTUM], &p->quantum);
+}
+
+static int stats2_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **basic = data;
+
+	if (mnl_attr_get_type(a) == TCA_STATS_BASIC)
+		*basic = a;
+	return MNL_CB_OK;
+}
+
+struct qstat_attrs {
+	const struct nlattr *stats, *stats2;
+};
+
+static int qstat_attr(const struct nlattr *a, void *data)
+{
+	struct qstat_attrs *t = data;
+
+	if (mnl_attr_get_type(a) == TCA_STATS)
+		t->stats = a;
+	else if (mnl_attr_get_type(a) == TCA_STATS2)
+		t->stats2 = a;
+	return MNL_CB_OK;
+}
+
+bool nl_parse_qdisc_bytes(const struct nlmsghdr *nlh, uint64_t *bytes)
+{
+	const struct nlattr *basic = NULL;
+	struct qstat_attrs t = { NULL, NULL };
+	struct gnet_stats_basic gb;
+
+	if (nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(struct tcmsg) ||
+	    mnl_attr_parse(nlh, sizeof(struct tcmsg), qstat_attr, &t) < 0)
+		return false;
+	if (t.stats2 && mnl_attr_parse_nested(t.stats2, stats2_attr, &basic) >= 0 &&
+	    basic && mnl_attr_get_payload_len(basic) >= sizeof(gb)) {
+		memcpy(&gb, mnl_attr_get_payload(basic), sizeof(gb));
+		*bytes = gb.bytes;
+		return true;
+	}
+	if (t.stats && mnl_attr_get_payload_len(t.stats) >= sizeof(struct tc_stats)) {
+		struct tc_stats ts;
+
+		memcpy(&ts, mnl_attr_get_payload(t.stats), sizeof(ts));
+		*bytes = ts.bytes;
+		return true;
+	}
+	return false;
+}
+
+struct bytes_ctx {
+	int ifindex;
+	const uint32_t *handles;
+	size_t n;
+	uint64_t *bytes;
+	bool *found;
+};
+
+static int bytes_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+	struct bytes_ctx *ctx = data;
+	size_t i;
+
+	if (nlh->nlmsg_type != RTM_NEWQDISC ||
+	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*tcm) ||
+	    tcm->tcm_ifindex != ctx->ifindex)
+		return MNL_CB_OK;
+	for (i = 0; i < ctx->n; i++) {
+		if (ctx->handles[i] == tcm->tcm_handle)
+			ctx->found[i] = nl_parse_qdisc_bytes(nlh, &ctx->bytes[i]);
+	}
+	return MNL_CB_OK;
+}
+
 struct find_ctx {
 	int ifindex;
 	struct nl_qdisc *q;
@@ -367,6 +487,7 @@ static int find_cb(const struct nlmsghdr *nlh, void *data)
 		.handle = tcm->tcm_handle,
 		.parent = tcm->tcm_parent,
 	};
+	nl_parse_qdisc_params(top.opts, &ctx->q[ctx->n - 1].params);
 	return MNL_CB_OK;
 }
 
@@ -409,6 +530,19 @@ int nl_find_qdiscs(struct nl *nl, int ifindex, struct nl_qdisc **out,
 	*out = ctx.q;
 	*n = ctx.n;
 	return 0;
+}
+
+int nl_qdisc_bytes(struct nl *nl, int ifindex, const uint32_t *handles,
+		   size_t n, uint64_t *bytes, bool *found)
+{
+	char buf[DUMP_REQ_LEN], err[128];
+	struct bytes_ctx ctx = { .ifindex = ifindex, .handles = handles, .n = n,
+				 .bytes = bytes, .found = found };
+	struct nlmsghdr *nlh;
+
+	memset(found, 0, n * sizeof(*found));
+	nlh = put_dump_request(buf, RTM_GETQDISC, ++nl->seq, ifindex, 0);
+	return transact(nl, nlh, bytes_cb, &ctx, err, sizeof(err));
 }
 
 /*

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct nlmsghdr;
+struct nlattr;
 struct mnl_socket;
 
 /* One destination update (the UAPI's units: levels in ppm). */
@@ -27,12 +28,29 @@ struct nl_dest {
 	uint32_t load_ppm;
 };
 
+/* The delay function's parameters of a qdisc (its dump), for the
+ * closed-loop controller's level <-> rate mapping. */
+struct nl_qdisc_params {
+	bool known;		/* every field below was in the dump */
+	uint64_t congestion_weight_ns, load_weight_ns, max_delay_ns;
+	uint32_t congestion_threshold_ppm, load_threshold_ppm;
+	uint32_t quantum;
+	uint8_t mode;
+};
+
 /* A flowshape qdisc instance. */
 struct nl_qdisc {
 	int ifindex;
 	uint32_t handle;
 	uint32_t parent;
+	struct nl_qdisc_params params;
 };
+
+/* The sent bytes of one RTM_NEWQDISC message: true if present. */
+bool nl_parse_qdisc_bytes(const struct nlmsghdr *nlh, uint64_t *bytes);
+
+/* Parse a qdisc's TCA_OPTIONS (a nest) into p; p->known if complete. */
+void nl_parse_qdisc_params(const struct nlattr *opts, struct nl_qdisc_params *p);
 
 /* One entry of the kernel's table, as "tc class show" lists it. */
 struct nl_dest_info {
@@ -80,6 +98,10 @@ int nl_find_qdiscs(struct nl *nl, int ifindex, struct nl_qdisc **out,
  * kernel's extack message (or strerror) in err. */
 int nl_push(struct nl *nl, const struct nl_qdisc *q, uint64_t stale_after_ns,
 	    const struct nl_dest *d, size_t n, char *err, size_t errlen);
+/* Bytes sent by each qdisc of a device (basic stats), one dump for all:
+ * for each of the n handles, found[i] and bytes[i].  0 or -errno. */
+int nl_qdisc_bytes(struct nl *nl, int ifindex, const uint32_t *handles,
+		   size_t n, uint64_t *bytes, bool *found);
 /* The qdisc's destination table. */
 int nl_dump_dests(struct nl *nl, const struct nl_qdisc *q,
 		  struct nl_dest_info **out, size_t *n, char *err, size_t errlen);

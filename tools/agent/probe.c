@@ -20,6 +20,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/pkt_sched.h>
 #include <fcntl.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
@@ -98,6 +99,25 @@ void probe_engine_close(struct probe_engine *pe)
 	pe->v4.fd = pe->v6.fd = -1;
 }
 
+/*
+ * Probes are control traffic: TC_PRIO_CONTROL lets them bypass flowshape's
+ * shaping (and any qdisc that honours it, as sch_fq does), so the RTT the
+ * agent measures does not include the delay it asks flowshape to add.
+ * Priority 7 needs CAP_NET_ADMIN or CAP_NET_RAW (the agent has the first
+ * to push); without it the probes are shaped: said once.
+ */
+static void probe_priority(int fd)
+{
+	static bool warned;
+	int prio = TC_PRIO_CONTROL;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_PRIORITY, &prio, sizeof(prio)) && !warned) {
+		log_warn("probes cannot have priority TC_PRIO_CONTROL (%s): flowshape will delay them like other traffic",
+			 strerror(errno));
+		warned = true;
+	}
+}
+
 /* Replies a round may leave queued on one ICMP socket: every probe of
  * 4096 destinations answered at once is ~3 MB of skbs (truesize).  The
  * default (rmem_default, ~208 KiB) held ~270: the rest were dropped by
@@ -134,7 +154,8 @@ static int icmp_open(struct probe_engine *pe, int family)
 	s->fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
 	if (s->fd >= 0) {
 		log_info("ICMP%s probes: ping socket", family == AF_INET ? "" : "v6");
-		icmp_sockopts(s->fd);
+	icmp_sockopts(s->fd);
+	probe_priority(s->fd);
 		return s->fd;
 	}
 	s->fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
@@ -154,6 +175,7 @@ static int icmp_open(struct probe_engine *pe, int family)
 	}
 	log_info("ICMP%s probes: raw socket", family == AF_INET ? "" : "v6");
 	icmp_sockopts(s->fd);
+	probe_priority(s->fd);
 	return s->fd;
 }
 
@@ -217,11 +239,20 @@ static int tcp_send(struct probe *p, socklen_t addrlen)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	probe_priority(fd);
 	p->fd = fd;
 	if (connect(fd, (struct sockaddr *)&p->addr, addrlen) < 0 &&
 	    errno != EINPROGRESS)
 		return errno == ECONNREFUSED ? 1 : -errno;
 	return 0;
+}
+
+bool probe_error_is_local(int err)
+{
+	if (err < 0)
+		err = -err;
+	return err != ENETUNREACH && err != EHOSTUNREACH && err != ENETDOWN &&
+	       err != EHOSTDOWN;
 }
 
 int probe_start(struct probe_engine *pe, void *owner, enum probe_kind kind,

@@ -45,6 +45,11 @@ int probe_start(struct probe_engine *pe, void *owner, enum probe_kind kind,
 		const struct sockaddr_storage *addr, socklen_t addrlen,
 		uint64_t timeout_ns);
 
+/* Whether probe_start's -errno is a local failure (no socket, no buffer,
+ * not permitted: EMFILE, ENOBUFS, EPERM, ...) rather than a sign of the
+ * path (ENETUNREACH, EHOSTUNREACH): local failures are not path loss. */
+bool probe_error_is_local(int err);
+
 /* Descriptors to poll: at most 2 + outstanding TCP probes. */
 size_t probe_pollfds(const struct probe_engine *pe, struct pollfd *pfd, size_t max);
 /* Handle readiness of the descriptors probe_pollfds gave. */

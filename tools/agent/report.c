@@ -62,8 +62,14 @@ static json_t *num_or_null(double v)
 static void print_json(struct agent *a)
 {
 	json_t *root = json_object(), *arr = json_array();
+	bool closed = a->cfg->control == CONTROL_CLOSED;
+	struct ctl_actuator ac, al;
 	size_t i;
 
+	/* Closed loop: the levels for a qdisc with the default delay
+	 * function (a real push uses each qdisc's own). */
+	ctl_actuator_congestion_default(&ac);
+	ctl_actuator_load_default(&al);
 	for (i = 0; i < a->nd; i++) {
 		const struct dest_state *d = &a->d[i];
 		uint64_t b = rtt_est_baseline(&d->rtt, &a->ep, a->round_start);
@@ -79,9 +85,11 @@ static void print_json(struct agent *a)
 		json_object_set_new(o, "congestion", num_or_null(level_or_nan(&d->congestion)));
 		json_object_set_new(o, "load", num_or_null(level_or_nan(&d->load)));
 		json_object_set_new(o, "congestion_ppm", d->congestion.known ?
-				    json_integer(level_to_ppm(d->congestion.value)) : json_null());
+				    json_integer(closed ? ctl_level_ppm(&ac, ctl_rate(&d->cc, &a->pc)) :
+						 level_to_ppm(d->congestion.value)) : json_null());
 		json_object_set_new(o, "load_ppm", d->load.known ?
-				    json_integer(level_to_ppm(d->load.value)) : json_null());
+				    json_integer(closed ? ctl_level_ppm(&al, ctl_rate(&d->cl, &a->pl)) :
+						 level_to_ppm(d->load.value)) : json_null());
 		json_object_set_new(o, "rtt_ns", probed && d->nrtt ?
 				    json_integer((json_int_t)d->rtt.last_rtt_ns) : json_null());
 		json_object_set_new(o, "srtt_ns", probed && d->rtt.have_srtt ?
@@ -90,6 +98,11 @@ static void print_json(struct agent *a)
 				    json_integer((json_int_t)b) : json_null());
 		json_object_set_new(o, "loss", probed ? json_real(rtt_est_loss(&d->rtt)) :
 				    json_null());
+		json_object_set_new(o, "queueing_delay_ns", isnan(d->qdelay_s) ? json_null() :
+				    json_integer((json_int_t)(d->qdelay_s * 1e9)));
+		json_object_set_new(o, "rate_bps", a->cfg->control == CONTROL_CLOSED &&
+				    d->ctl_ready && isfinite(ctl_rate(&d->cc, &a->pc)) ?
+				    json_real(ctl_rate(&d->cc, &a->pc)) : json_null());
 		json_object_set_new(o, "cpu", num_or_null(d->parts.cpu));
 		json_object_set_new(o, "memory", num_or_null(d->parts.memory));
 		json_object_set_new(o, "network", num_or_null(d->parts.network));
@@ -218,10 +231,68 @@ static double g_lost(const struct agent *a, const struct dest_state *d)
 	return (double)d->probes_lost;
 }
 
+static double g_probe_err(const struct agent *a, const struct dest_state *d)
+{
+	(void)a;
+	return d->cfg->probe != PROBE_NONE ? (double)d->probe_errors : NAN;
+}
+
 static double g_scrape_err(const struct agent *a, const struct dest_state *d)
 {
 	(void)a;
 	return d->cfg->metrics == METRICS_URL ? (double)d->scrape_errors : NAN;
+}
+
+static double g_qdelay(const struct agent *a, const struct dest_state *d)
+{
+	(void)a;
+	return d->qdelay_s;
+}
+
+static double g_target(const struct agent *a, const struct dest_state *d)
+{
+	if (a->cfg->control != CONTROL_CLOSED || d->cfg->probe == PROBE_NONE)
+		return NAN;
+	return (double)a->cfg->target_delay_ns / 1e9;
+}
+
+static double g_out_c(const struct agent *a, const struct dest_state *d)
+{
+	if (a->cfg->control != CONTROL_CLOSED || !d->ctl_ready)
+		return NAN;
+	return ctl_output(&d->cc, &a->pc);
+}
+
+static double g_out_l(const struct agent *a, const struct dest_state *d)
+{
+	if (a->cfg->control != CONTROL_CLOSED || !d->ctl_ready)
+		return NAN;
+	return ctl_output(&d->cl, &a->pl);
+}
+
+static double finite_or_nan(double v)
+{
+	return isfinite(v) ? v : NAN;
+}
+
+static double g_rate_c(const struct agent *a, const struct dest_state *d)
+{
+	if (a->cfg->control != CONTROL_CLOSED || !d->ctl_ready)
+		return NAN;
+	return finite_or_nan(ctl_rate(&d->cc, &a->pc));
+}
+
+static double g_load_meas(const struct agent *a, const struct dest_state *d)
+{
+	(void)a;
+	return d->load_meas;
+}
+
+static double g_target_load(const struct agent *a, const struct dest_state *d)
+{
+	if (a->cfg->control != CONTROL_CLOSED || d->cfg->metrics == METRICS_NONE)
+		return NAN;
+	return a->cfg->target_load;
 }
 
 void agent_render_metrics(struct strbuf *b, void *arg)
@@ -238,6 +309,24 @@ void agent_render_metrics(struct strbuf *b, void *arg)
 		   "Minimum RTT over baseline_window.", g_base);
 	dest_gauge(b, a, "flowshape_agent_loss_ratio", "gauge",
 		   "Probe loss over loss_window.", g_loss);
+	dest_gauge(b, a, "flowshape_agent_queueing_delay_seconds", "gauge",
+		   "Queueing delay measured in the last round (RTT - baseline).",
+		   g_qdelay);
+	dest_gauge(b, a, "flowshape_agent_target_delay_seconds", "gauge",
+		   "Queueing delay the congestion controller holds (closed loop).",
+		   g_target);
+	dest_gauge(b, a, "flowshape_agent_controller_output", "gauge",
+		   "Congestion controller output 0..1 (0 = not shaping, 1 = slowest rate).",
+		   g_out_c);
+	dest_gauge(b, a, "flowshape_agent_controller_rate_bps", "gauge",
+		   "Destination rate the congestion controller sets; absent when not shaping.",
+		   g_rate_c);
+	dest_gauge(b, a, "flowshape_agent_load_measured", "gauge",
+		   "Load measured in the last round (0..1).", g_load_meas);
+	dest_gauge(b, a, "flowshape_agent_target_load", "gauge",
+		   "Load the load controller holds (closed loop).", g_target_load);
+	dest_gauge(b, a, "flowshape_agent_load_controller_output", "gauge",
+		   "Load controller output 0..1 (0 = not shaping).", g_out_l);
 	dest_gauge(b, a, "flowshape_agent_congestion", "gauge",
 		   "Congestion level decided (0..1); absent when unknown.", g_cong);
 	dest_gauge(b, a, "flowshape_agent_load", "gauge",
@@ -271,6 +360,9 @@ void agent_render_metrics(struct strbuf *b, void *arg)
 		   "Probes sent.", g_sent);
 	dest_gauge(b, a, "flowshape_agent_probes_lost_total", "counter",
 		   "Probes without an answer within probe_timeout.", g_lost);
+	dest_gauge(b, a, "flowshape_agent_probe_errors_total", "counter",
+		   "Probes that could not be sent (local errors: not counted as loss).",
+		   g_probe_err);
 	dest_gauge(b, a, "flowshape_agent_scrape_errors_total", "counter",
 		   "Failed metrics scrapes.", g_scrape_err);
 

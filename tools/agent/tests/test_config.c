@@ -24,6 +24,7 @@ static const char GOOD[] =
 	"# comment\n"
 	"; another comment\n"
 	"[agent]\n"
+	"control = proportional\n"
 	"interval = 200ms   # trailing comment\n"
 	"probes = 2\n"
 	"full_congestion_delay = 10ms\n"
@@ -101,7 +102,7 @@ static void test_good(void **state)
 	assert_int_equal(c->ndests, 4);
 	d = &c->dests[0];
 	assert_string_equal(d->name, "web1");
-	assert_int_equal(d->line, 24);
+	assert_int_equal(d->line, 25);
 	assert_int_equal(d->family, AF_INET);
 	assert_int_equal(d->plen, 24);
 	assert_memory_equal(d->addr, "\x0a\x00\x01\x00", 4);
@@ -153,13 +154,36 @@ static void test_defaults(void **state)
 
 	(void)state;
 	assert_non_null(c);
-	assert_int_equal(c->interval_ns, NSEC_PER_SEC);
-	assert_int_equal(c->stale_after_ns, 3 * NSEC_PER_SEC);
+	/* Closed loop by default, with rounds fast enough to control. */
+	assert_int_equal(c->control, CONTROL_CLOSED);
+	assert_int_equal(c->interval_ns, 200 * NSEC_PER_MSEC);
+	assert_int_equal(c->stale_after_ns, NSEC_PER_SEC);
+	assert_int_equal(c->baseline_window_ns, 10 * NSEC_PER_SEC);
+	assert_int_equal(c->target_delay_ns, 5 * NSEC_PER_MSEC);
+	assert_true(c->target_load == 0.8);
+	assert_true(c->max_rate_bps == 100e9);
+	assert_int_equal(c->loss_window_ns, 2 * NSEC_PER_SEC);	/* over time */
 	assert_int_equal(c->probes, 3);
 	assert_int_equal(c->full_congestion_delay_ns, 20 * NSEC_PER_MSEC);
 	assert_false(c->metrics_enabled);
 	assert_null(c->prometheus_url);
 	assert_int_equal(c->dests[0].metrics, METRICS_NONE);
+	config_free(c);
+	/* The proportional law keeps its slower defaults. */
+	c = parse("[agent]\ncontrol = proportional\n[qdisc]\ndev=eth0\n"
+		  "[destination a]\nprefix=10.0.0.1\nprobe=icmp\n", err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(c->control, CONTROL_PROPORTIONAL);
+	assert_int_equal(c->interval_ns, NSEC_PER_SEC);
+	assert_int_equal(c->stale_after_ns, 3 * NSEC_PER_SEC);
+	assert_int_equal(c->baseline_window_ns, 300 * NSEC_PER_SEC);
+	assert_int_equal(c->loss_window_ns, 0);		/* a count */
+	assert_int_equal(c->loss_window, 20);
+	config_free(c);
+	c = parse("[agent]\nloss_window = 500ms\n[qdisc]\ndev=eth0\n"
+		  "[destination a]\nprefix=10.0.0.1\nprobe=icmp\n", err, sizeof(err));
+	assert_non_null(c);
+	assert_int_equal(c->loss_window_ns, 500 * NSEC_PER_MSEC);
 	config_free(c);
 }
 
@@ -195,6 +219,14 @@ static const struct {
 } bad[] = {
 	{ "[bogus]\n", "t.conf:1: unknown section [bogus]" },
 	{ "interval = 1s\n", "t.conf:1: \"interval\" outside of a section" },
+	{ "[agent]\ncontrol = pid\n", "t.conf:2: control: \"pid\" is not closed or proportional" },
+	{ "[agent]\n\ntarget_delay = 500us\n",
+	  "t.conf:3: target_delay: 500us is below the probe noise floor 1ms" },
+	{ "[agent]\ntarget_delay = soon\n", "t.conf:2: target_delay: \"soon\" is not a time" },
+	{ "[agent]\ntarget_load = 1\n", "t.conf:2: target_load: 1 is out of range 0.05..0.99" },
+	{ "[agent]\ntarget_load = 2\n", "t.conf:2: target_load: \"2\" is not a fraction" },
+	{ "[agent]\nloss_window = 10ms\n", "t.conf:2: loss_window: 10ms is out of range 100ms..600s" },
+	{ "[agent]\nmax_rate = fast\n", "t.conf:2: max_rate: \"fast\" is not a rate" },
 	{ "[agent]\nintervall = 1s\n", "t.conf:2: unknown key \"intervall\" in [agent]" },
 	{ "[agent]\ninterval = fast\n", "t.conf:2: interval: \"fast\" is not a time" },
 	{ "[agent]\ninterval = 5ms\n", "t.conf:2: interval: 5ms is out of range 10ms..60s" },

@@ -253,6 +253,32 @@ static void test_ppm(void **state)
 	assert_int_equal(level_to_ppm(NAN), 0);
 }
 
+/* Loss over time: one lost probe weighs 1 / (probes in loss_window of
+ * time), and is forgotten once that time has passed, whatever the round
+ * length (with a count of probes it lingered for loss_window probes). */
+static void test_loss_over_time(void **state)
+{
+	struct est_params p = P;
+	struct rtt_est e;
+	uint64_t t = 1000 * NSEC_PER_SEC, r[3];
+	int i;
+
+	(void)state;
+	p.loss_window_ns = 2 * NSEC_PER_SEC;
+	memset(&e, 0, sizeof(e));
+	r[0] = r[1] = 10 * MS;
+	rtt_est_round(&e, &p, t, r, 2, 1);		/* one of 3 lost */
+	assert_float_equal(rtt_est_loss(&e), 1.0 / 3, 1e-12);
+	for (i = 1; i < 20; i++) {			/* 100 ms rounds */
+		r[0] = r[1] = r[2] = 10 * MS;
+		rtt_est_round(&e, &p, t + i * 100 * MS, r, 3, 0);
+	}
+	assert_float_equal(rtt_est_loss(&e), 1.0 / 60, 1e-12);
+	r[0] = r[1] = r[2] = 10 * MS;
+	rtt_est_round(&e, &p, t + 2000 * MS, r, 3, 0);	/* 2 s later: gone */
+	assert_float_equal(rtt_est_loss(&e), 0, 1e-12);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_congestion_formula),
 		cmocka_unit_test(test_congestion_rounds),
 		cmocka_unit_test(test_loss_window),
+		cmocka_unit_test(test_loss_over_time),
 		cmocka_unit_test(test_hysteresis),
 		cmocka_unit_test(test_load_parts),
 		cmocka_unit_test(test_load_combine),

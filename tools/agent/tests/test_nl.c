@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <linux/gen_stats.h>
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
@@ -322,6 +323,54 @@ static void test_dest_info(void **state)
 	assert_int_not_equal(nl_parse_dest_info(nlh, 0x00130000, &d), 0);
 }
 
+/* A qdisc's dump: the delay function's parameters (for the closed loop's
+ * level <-> rate mapping) and its sent bytes (the controllers' ceiling). */
+static void test_qdisc_params_bytes(void **state)
+{
+	char buf[1024];
+	struct nlmsghdr *nlh;
+	struct tcmsg *tcm;
+	struct nlattr *opts, *st;
+	struct nl_qdisc_params p;
+	struct gnet_stats_basic gb = { .bytes = 123456789, .packets = 1000 };
+	uint64_t bytes = 0;
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWQDISC;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_handle = Q.handle;
+	mnl_attr_put_strz(nlh, TCA_KIND, "flowshape");
+	opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
+	mnl_attr_put_u64(nlh, TCA_FLOWSHAPE_CONGESTION_WEIGHT, 12 * NSEC_PER_MSEC);
+	mnl_attr_put_u64(nlh, TCA_FLOWSHAPE_LOAD_WEIGHT, 7 * NSEC_PER_MSEC);
+	mnl_attr_put_u32(nlh, TCA_FLOWSHAPE_CONGESTION_THRESHOLD, 100000);
+	mnl_attr_put_u32(nlh, TCA_FLOWSHAPE_LOAD_THRESHOLD, 600000);
+	mnl_attr_put_u64(nlh, TCA_FLOWSHAPE_MAX_DELAY, 40 * NSEC_PER_MSEC);
+	mnl_attr_put_u32(nlh, TCA_FLOWSHAPE_QUANTUM, 3028);
+	mnl_attr_put_u8(nlh, TCA_FLOWSHAPE_MODE, 0);
+	mnl_attr_nest_end(nlh, opts);
+	st = mnl_attr_nest_start(nlh, TCA_STATS2);
+	mnl_attr_put(nlh, TCA_STATS_BASIC, sizeof(gb), &gb);
+	mnl_attr_nest_end(nlh, st);
+
+	nl_parse_qdisc_params(opts, &p);
+	assert_true(p.known);
+	assert_int_equal(p.congestion_weight_ns, 12 * NSEC_PER_MSEC);
+	assert_int_equal(p.load_weight_ns, 7 * NSEC_PER_MSEC);
+	assert_int_equal(p.congestion_threshold_ppm, 100000);
+	assert_int_equal(p.load_threshold_ppm, 600000);
+	assert_int_equal(p.max_delay_ns, 40 * NSEC_PER_MSEC);
+	assert_int_equal(p.quantum, 3028);
+	assert_true(nl_parse_qdisc_bytes(nlh, &bytes));
+	assert_int_equal(bytes, 123456789);
+	/* Without options: not known (the agent falls back to the tc
+	 * defaults). */
+	nl_parse_qdisc_params(NULL, &p);
+	assert_false(p.known);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_build_max_entries),
 		cmocka_unit_test(test_ack),
 		cmocka_unit_test(test_dest_info),
+		cmocka_unit_test(test_qdisc_params_bytes),
 	};
 
 	return cmocka_run_group_tests_name("nl", tests, NULL, NULL);

@@ -20,7 +20,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <cmocka.h>
+#include <linux/pkt_sched.h>
 
 #include "probe.h"
 #include "util.h"
@@ -169,6 +171,89 @@ static void test_tcp_kernel_rtt(void **state)
 	assert_kernel_rtt(&r);
 }
 
+/* Every descriptor a probe leaves by has priority TC_PRIO_CONTROL, so that
+ * flowshape's bypass does not delay it (removing probe_priority() fails
+ * this: tried). */
+static void assert_control_priority(const struct probe_engine *pe, size_t want)
+{
+	struct pollfd pfd[4];
+	size_t n = probe_pollfds(pe, pfd, 4), i;
+
+	assert_true(n >= want);
+	for (i = 0; i < n; i++) {
+		int prio = -1;
+		socklen_t len = sizeof(prio);
+
+		assert_int_equal(getsockopt(pfd[i].fd, SOL_SOCKET, SO_PRIORITY,
+					    &prio, &len), 0);
+		assert_int_equal(prio, TC_PRIO_CONTROL);
+	}
+}
+
+static void test_probe_priority(void **state)
+{
+	struct sockaddr_storage ss;
+	struct probe_engine pe;
+	struct result r;
+	int lfd;
+
+	(void)state;
+	lfd = tcp_bound(&ss);
+	assert_int_equal(listen(lfd, 4), 0);
+	probe_engine_init(&pe);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(probe_start(&pe, &r, PROBE_TCP, &ss, sizeof(struct sockaddr_in),
+				     5 * NSEC_PER_SEC), 0);
+	assert_control_priority(&pe, 1);
+	probe_engine_close(&pe);
+	/* ICMP: the engine's shared socket. */
+	probe_engine_init(&pe);
+	loopback(&ss, 0);
+	assert_int_equal(probe_start(&pe, &r, PROBE_ICMP, &ss, sizeof(struct sockaddr_in),
+				     5 * NSEC_PER_SEC), 0);
+	assert_control_priority(&pe, 1);
+	probe_engine_close(&pe);
+	close(lfd);
+}
+
+/* A probe that cannot leave (no descriptor left) fails with a local
+ * error, which the agent does not count as path loss. */
+static void test_local_errors(void **state)
+{
+	struct sockaddr_storage ss;
+	struct probe_engine pe;
+	struct result r;
+	int fds[4096], n = 0, ret;
+	struct rlimit old, lim;
+
+	(void)state;
+	assert_true(probe_error_is_local(-EMFILE));
+	assert_true(probe_error_is_local(-ENOBUFS));
+	assert_true(probe_error_is_local(-EPERM));
+	assert_true(probe_error_is_local(-EACCES));
+	assert_false(probe_error_is_local(-ENETUNREACH));
+	assert_false(probe_error_is_local(-EHOSTUNREACH));
+
+	probe_engine_init(&pe);
+	loopback(&ss, 9);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 256;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
+	while (n < 4096 && (fds[n] = dup(0)) >= 0)
+		n++;
+	assert_int_equal(errno, EMFILE);
+	memset(&r, 0, sizeof(r));
+	ret = probe_start(&pe, &r, PROBE_TCP, &ss, sizeof(struct sockaddr_in),
+			  NSEC_PER_SEC);
+	while (n > 0)
+		close(fds[--n]);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(ret, -EMFILE);
+	assert_true(probe_error_is_local(ret));
+	probe_engine_close(&pe);
+}
+
 /* A refused connect has no kernel RTT: the agent's own measure stands. */
 static void test_tcp_refused_user_rtt(void **state)
 {
@@ -197,6 +282,8 @@ int main(void)
 		cmocka_unit_test(test_pick_rtt),
 		cmocka_unit_test(test_icmp_kernel_rtt),
 		cmocka_unit_test(test_tcp_kernel_rtt),
+		cmocka_unit_test(test_probe_priority),
+		cmocka_unit_test(test_local_errors),
 		cmocka_unit_test(test_tcp_refused_user_rtt),
 	};
 
