@@ -309,9 +309,14 @@ static int cmd_send(int argc, char **argv)
 		}
 		h.send_ns = now_ns();
 		memcpy(buf, &h, sizeof(h));
-		/* A full socket buffer is backpressure, not loss: retry. */
+		/* A full socket buffer is backpressure, not loss: retry.  So
+		 * is ECONNREFUSED: an earlier packet met a closed port (tests
+		 * that only count at the qdisc run no receiver), and this one
+		 * was not sent.
+		 */
 		while (send_one(socks[h.flow], buf, size, txtime) < 0) {
-			if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
+			if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNREFUSED) {
 				perror("udpseq: send");
 				return 1;
 			}
