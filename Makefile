@@ -158,6 +158,7 @@ demo: all
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(DEBUG_MOD)
 	$(MAKE) -C tc clean
 
 .PHONY: all deps module module-debug tc tools lint check fuzz soak bench demo clean install uninstall \
