@@ -370,9 +370,11 @@ check "smoothing/new: delay_total_ns ${XS[delay_total_ns]} == 5 x 40 ms" \
 # the arrival spread (9 x the burst's duration).  Unsmoothed it would be
 # sum_k (k - 1) d = 4500 ms.
 S=0.9
-check "smoothing/spread: spread mode cw 100ms, smoothing $S, default levels 0" \
+# (flow_idle 60 s: the flow must outlive the pause, or the burst would be
+# a new flow without history.)
+check "smoothing/spread: spread mode cw 100ms, smoothing $S, default levels 0, flow_idle 60s" \
 	fs_fresh veth0 mode spread congestion_weight 100ms congestion_threshold 0 \
-	load_weight 0 max_delay 1s smoothing $S quantum 1514
+	load_weight 0 max_delay 1s smoothing $S quantum 1514 flow_idle 60s
 out=$(fs_tmp) go=$(fs_tmp)
 rm -f "$go"
 n0 "$UDPSEQ" send 10.100.0.2 9012 13 -s "$(fs_udp_payload_for 1514)" -w "3:$go" >"$out" &
@@ -382,7 +384,8 @@ check "smoothing/spread: the 3 history packets passed" \
 check "smoothing/spread: default_congestion 1 (delay 100 ms) during the pause" \
 	fs_change veth0 default_congestion 1
 fs_xsnap "$NS0" veth0
-check_eq "smoothing/spread: the change came before the burst (enqueued 3)" 3 "${XS[enqueued]}"
+check_eq "smoothing/spread: the change came before the burst (enqueued 3, one flow)" "3 1" \
+	"${XS[enqueued]} ${XS[flows]}"
 t_go=$("$UDPSEQ" now)
 touch "$go"
 wait "$spid"
