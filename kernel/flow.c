@@ -12,12 +12,28 @@
 
 #include <linux/slab.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include "flowshape.h"
 
 /* Flows freed at most per lookup: bounds the work done per packet. */
 #define FS_GC_MAX	8
 
 static struct kmem_cache *fs_flow_cachep __read_mostly;
+
+#ifdef FLOWSHAPE_DEBUG
+/*
+ * Debug build only (sch_flowshape_debug.ko, "make module-debug"): Debian's
+ * kernel has no CONFIG_FAILSLAB, so the selftests make flow allocations
+ * fail with this knob.  The production module has no such parameter.
+ */
+static bool debug_fail_alloc;
+module_param(debug_fail_alloc, bool, 0644);
+MODULE_PARM_DESC(debug_fail_alloc,
+		 "debug build: every flow allocation fails while set");
+#define fs_debug_fail_alloc()	READ_ONCE(debug_fail_alloc)
+#else
+#define fs_debug_fail_alloc()	false
+#endif
 
 int fs_flow_cache_init(void)
 {
@@ -60,7 +76,8 @@ static struct fs_flow *fs_flow_alloc(struct fs_sched_data *q, u32 hash,
 
 	if (q->flows >= q->p.max_flows)
 		return NULL;
-	f = kmem_cache_zalloc(fs_flow_cachep, GFP_ATOMIC | __GFP_NOWARN);
+	f = fs_debug_fail_alloc() ? NULL :
+	    kmem_cache_zalloc(fs_flow_cachep, GFP_ATOMIC | __GFP_NOWARN);
 	if (unlikely(!f)) {
 		q->stat_alloc_errors++;
 		return NULL;

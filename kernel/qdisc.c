@@ -306,6 +306,9 @@ static int __init flowshape_module_init(void)
 {
 	int err;
 
+#ifdef FLOWSHAPE_DEBUG
+	pr_info("flowshape: debug build, fault injection parameters enabled\n");
+#endif
 	err = fs_flow_cache_init();
 	if (err)
 		return err;

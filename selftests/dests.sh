@@ -21,6 +21,8 @@
 source "$(dirname "$0")/lib.sh"
 fs_require_root
 fs_require_cmd tc ip ping jq awk
+fs_require_udpseq
+fs_require_fsnl
 fs_load_module
 fs_netns_pair || fs_skip "cannot build the veth pair"
 
@@ -264,6 +266,152 @@ check_eq "max_dests: still 3, the update in the refused message not applied" \
 	"3 0" "$(fs_dests "$NS0" veth0 | jq -r '"\(length) \([.[] | select(.dest == "10.1.0.2/32")][0].congestion)"')"
 check "max_dests: updating an existing entry at the limit works" \
 	fs_change veth0 dest 10.1.0.2 congestion 0.5
+
+# --- the defaults: non-IP, unmatched, default_load, never stale -----------
+fs_section "defaults: non-IP and unmatched packets, default_load, never stale"
+# Delay mode: every packet toward the defaults gets exactly the default
+# delay, so the kernel's delay_total_ns grows by (packets x delay) (1 us
+# per packet for rounding).  default_congestion 0.5 and default_load 0.8:
+# 40 ms * 0.5 + 30 ms * (0.8 - 0.5) / (1 - 0.5) = 38 ms.  stale_after
+# 300 ms: the entry for 10.200.9.0/24 goes stale while the defaults, older
+# still, keep delaying.
+DCW=$(fs_ns 40) DLW=$(fs_ns 30) DMAX=$(fs_ns 1000)
+# per_pkt DESC WANT_NS CMD...: CMD's packets were all delayed by WANT_NS.
+per_pkt()
+{
+	local desc=$1 want=$2 d0 n0 s0
+	shift 2
+	fs_xsnap "$NS0" veth0
+	d0=${XS[delay_total_ns]} n0=${XS[delayed]} s0=${XS[stale_packets]}
+	"$@" >/dev/null
+	fs_xsnap "$NS0" veth0
+	local dn=$((XS[delayed] - n0)) dd=$((XS[delay_total_ns] - d0))
+	fs_log "$desc: $dn delayed, delay_total_ns +$dd, stale_packets +$((XS[stale_packets] - s0))"
+	if ((want == 0)); then
+		check_eq "$desc: not delayed" 0 "$dn"
+	else
+		check "$desc: delayed ($dn >= 5)" test "$dn" -ge 5
+		check "$desc: each by $want ns" \
+			fcmp "$dd >= $dn * ($want - 1000) && $dd <= $dn * ($want + 1000)"
+	fi
+	PER_STALE=$((XS[stale_packets] - s0))
+}
+# IPv6 off on veth0 from here: no router solicitation, MLD report or
+# neighbour solicitation may share the qdisc (they would take the
+# defaults too, and "not delayed" must count the pings alone).
+n0 sysctl -qw net.ipv6.conf.veth0.disable_ipv6=1
+check "defaults: delay mode cw 40ms ct 0 lw 30ms lt 0.5, stale_after 300ms" \
+	fs_fresh veth0 mode delay congestion_weight 40ms congestion_threshold 0 \
+	load_weight 30ms load_threshold 0.5 max_delay 1s stale_after 300ms
+check "defaults: default_congestion 0.5 default_load 0.8, entry 10.200.9.0/24" \
+	fs_change veth0 default_congestion 0.5 default_load 0.8 dest 10.200.9.0/24 congestion 1
+T_DEF=$(fs_now_ms)
+want=$(fs_formula_ns "$DCW" 0 0.5 "$DLW" 0.5 0.8 "$DMAX")
+per_pkt "defaults: non-IP frames (EtherType 0x88b5)" "$want" \
+	n0 "$UDPSEQ" ether veth0 5
+per_pkt "defaults: unmatched IPv4 destination" "$want" \
+	fs_ping "$NS0" 10.100.0.2 5 0.05
+entry_stale() { [[ $(fs_dest "$NS0" veth0 10.200.9.0/24 | jq -r .stale) == true ]]; }
+check "defaults: the entry went stale (listed stale within 5 s)" wait_for 5 entry_stale
+per_pkt "defaults: the stale entry's destination (fail open, not the defaults)" 0 \
+	fs_ping "$NS0" 10.200.9.2 5 0.05
+check "defaults: those packets counted stale ($PER_STALE >= 5)" test "$PER_STALE" -ge 5
+check "defaults: set $(($(fs_now_ms) - T_DEF)) ms ago, more than stale_after (300 ms)" \
+	test $(($(fs_now_ms) - T_DEF)) -gt 300
+per_pkt "defaults: older than stale_after, non-IP still delayed" "$want" \
+	n0 "$UDPSEQ" ether veth0 5
+per_pkt "defaults: older than stale_after, unmatched IPv4 still delayed" "$want" \
+	fs_ping "$NS0" 10.100.0.2 5 0.05
+check_eq "defaults: never counted stale" 0 "$PER_STALE"
+check "defaults: default_congestion 0 (default_load alone)" \
+	fs_change veth0 default_congestion 0
+want=$(fs_formula_ns "$DCW" 0 0 "$DLW" 0.5 0.8 "$DMAX")
+per_pkt "defaults: default_load 0.8 alone, non-IP" "$want" \
+	n0 "$UDPSEQ" ether veth0 5
+per_pkt "defaults: default_load 0.8 alone, unmatched IPv4" "$want" \
+	fs_ping "$NS0" 10.100.0.2 5 0.05
+
+# --- errors of the table: ENOENT, max_dests, a prefix twice ---------------
+fs_section "table errors: delete of a missing entry, lowering max_dests, a prefix twice"
+# levels PREFIX: "congestion load" of PREFIX's entry (3 decimals), or "none".
+levels()
+{
+	fs_dests "$NS0" veth0 | jq -r --arg p "$1" '[.[] | select(.dest == $p)][0] |
+		if . == null then "none" else
+		"\(.congestion * 1000 | round / 1000) \(.load * 1000 | round / 1000)" end'
+}
+# fsnl_refused DESC ERRNO-TEXT MSG BAD-ATTR FSNL-ARGS...: the kernel refuses
+# with that errno, that extack message, that attribute marked.
+fsnl_refused()
+{
+	local desc=$1 errno=$2 msg=$3 attr=$4 out rc
+	shift 4
+	out=$("$FSNL" -n "$NS0" change veth0 "$@" 2>&1)
+	rc=$?
+	fs_log "fsnl $*: $(tr '\n' '|' <<<"$out")"
+	check "$desc: refused (rc=$rc)" test "$rc" -eq 1
+	check "$desc: errno $errno" grep -q "^errno: $errno\$" <<<"$out"
+	check "$desc: message '$msg'" grep -q "^Error: $msg\$" <<<"$out"
+	check "$desc: marks $attr" grep -q "^bad attribute: $attr (offset [0-9]*)\$" <<<"$out"
+}
+check "errors: qdisc (max_dests 4096)" fs_fresh veth0
+check "errors: three entries" fs_change veth0 dest 10.1.0.0/16 congestion 0.3 \
+	dest 10.2.0.0/16 congestion 0.4 dest 10.3.0.0/16
+tbl0=$(fs_dests "$NS0" veth0 | jq -c '[.[] | {dest, congestion, load}]')
+check_fail_msg "errors: tc: delete of a missing entry refused" \
+	'Error: flowshape: no such destination to delete' \
+	fs_change veth0 dest 10.9.0.0/16 delete
+fsnl_refused "errors: delete of a missing entry among good ones" \
+	"No such file or directory" "flowshape: no such destination to delete" \
+	"options.dests.dest#2" \
+	dest:v4=10.1.0.0,plen=16,c=900000 dest:v4=10.9.0.0,plen=16,del dest:v4=10.4.0.0,plen=16
+fsnl_refused "errors: the same entry deleted twice" \
+	"No such file or directory" "flowshape: no such destination to delete" \
+	"options.dests.dest#2" \
+	dest:v4=10.2.0.0,plen=16,del dest:v4=10.2.0.0,plen=16,del
+check_eq "errors: the refused deletes changed nothing" "$tbl0" \
+	"$(fs_dests "$NS0" veth0 | jq -c '[.[] | {dest, congestion, load}]')"
+
+# A prefix twice in one message: entries apply in message order.
+check "twice: a new prefix set twice" \
+	fs_change veth0 dest 10.4.0.0/16 congestion 0.2 dest 10.4.0.0/16 congestion 0.6
+check_eq "twice: the last set wins" "0.6 0" "$(levels 10.4.0.0/16)"
+check "twice: an existing prefix set twice (in place)" \
+	fs_change veth0 dest 10.1.0.0/16 congestion 0.1 dest 10.1.0.0/16 congestion 0.9
+check_eq "twice: in place, the last set wins" "0.9 0" "$(levels 10.1.0.0/16)"
+check "twice: congestion then load of an existing prefix" \
+	fs_change veth0 dest 10.1.0.0/16 congestion 0.7 dest 10.1.0.0/16 load 0.5
+check_eq "twice: both applied (absent level: unchanged)" "0.7 0.5" "$(levels 10.1.0.0/16)"
+check "twice: set then delete" \
+	fs_change veth0 dest 10.5.0.0/16 congestion 0.5 dest 10.5.0.0/16 delete
+check_eq "twice: set then delete: absent" none "$(levels 10.5.0.0/16)"
+check "twice: delete then set an existing one (0.4)" \
+	fs_change veth0 dest 10.2.0.0/16 delete dest 10.2.0.0/16 load 0.5
+check_eq "twice: delete then set: a new entry (absent congestion: 0)" "0 0.5" \
+	"$(levels 10.2.0.0/16)"
+check_eq "twice: four entries" 4 "$(fs_dest_count "$NS0" veth0)"
+
+# max_dests below the count: refused, nothing changed.
+check_fail_msg "max_dests: tc: lowering below the count refused" \
+	'Error: flowshape: max_dests below the number of destination entries' \
+	fs_change veth0 max_dests 3
+fsnl_refused "max_dests: lowering below the count" "No space left on device" \
+	"flowshape: max_dests below the number of destination entries" \
+	"options.max_dests" max_dests=3
+check_eq "max_dests: unchanged (4096, 4 entries)" "4096 4" \
+	"$(fs_qopt "$NS0" veth0 max_dests) $(fs_dest_count "$NS0" veth0)"
+check "max_dests: lowering to the count is accepted" fs_change veth0 max_dests 4
+check "max_dests: lowering with deletes that make it fit is accepted" \
+	fs_change veth0 max_dests 3 dest 10.4.0.0/16 delete
+check_eq "max_dests: 3, 3 entries" "3 3" \
+	"$(fs_qopt "$NS0" veth0 max_dests) $(fs_dest_count "$NS0" veth0)"
+check "max_dests: lowering with a flush is accepted" \
+	fs_change veth0 max_dests 1 flush_dests dest 10.7.0.0/16
+check_eq "max_dests: 1, the one new entry" "1 10.7.0.0/16" \
+	"$(fs_qopt "$NS0" veth0 max_dests) $(fs_dests "$NS0" veth0 | jq -r '[.[].dest] | join(" ")')"
+fsnl_refused "max_dests: a new entry beyond it" "No space left on device" \
+	"flowshape: destination table full (max_dests reached)" "options.dests" \
+	dest:v4=10.8.0.0,plen=16
 
 fs_section "done"
 fs_done

@@ -23,8 +23,13 @@
  *                     an attribute (the nest is opened if no dest: is given)
  *
  * The qdisc is the root qdisc of DEV.  Exit 0 when the kernel acks; 1 when
- * it refuses, with "Error: <extack message>" (if it gave one) and
- * "errno: <strerror>" on stderr.
+ * it refuses, with "Error: <extack message>" (if it gave one),
+ * "errno: <strerror>" and, when the kernel marked an attribute
+ * (NLMSGERR_ATTR_OFFS), "bad attribute: PATH (offset N)" on stderr.  PATH
+ * names the attribute of the request at that offset: "options.limit",
+ * "options.dests", "options.dests.dest#2" (the second entry),
+ * "options.dests.dest#2.plen" (fields v4, v6, plen, c, l, del, as in the
+ * arguments); an offset that is no attribute's start prints as "?".
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -32,6 +37,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +86,103 @@ static const struct opt opts[] = {
 };
 
 static struct nlmsghdr *nlh;
+
+static const char *const dest_fields[] = {
+	[TCA_FLOWSHAPE_DEST_IPV4] = "v4",
+	[TCA_FLOWSHAPE_DEST_IPV6] = "v6",
+	[TCA_FLOWSHAPE_DEST_PLEN] = "plen",
+	[TCA_FLOWSHAPE_DEST_CONGESTION] = "c",
+	[TCA_FLOWSHAPE_DEST_LOAD] = "l",
+	[TCA_FLOWSHAPE_DEST_DELETE] = "del",
+};
+
+enum attr_level { LVL_TOP, LVL_OPTIONS, LVL_DESTS, LVL_DEST };
+
+static void attr_name(enum attr_level lvl, int type, int idx, char *out, size_t n)
+{
+	size_t k;
+
+	switch (lvl) {
+	case LVL_TOP:
+		snprintf(out, n, "%s", type == TCA_KIND ? "kind" :
+			 type == TCA_OPTIONS ? "options" : "top");
+		return;
+	case LVL_OPTIONS:
+		if (type == TCA_FLOWSHAPE_DESTS) {
+			snprintf(out, n, "dests");
+			return;
+		}
+		if (type == TCA_FLOWSHAPE_DEST_FLUSH) {
+			snprintf(out, n, "flush");
+			return;
+		}
+		for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
+			if (opts[k].type == type) {
+				snprintf(out, n, "%s", opts[k].name);
+				return;
+			}
+		}
+		break;
+	case LVL_DESTS:
+		snprintf(out, n, "dest#%d", idx);
+		return;
+	case LVL_DEST:
+		if (type > 0 && (size_t)type < sizeof(dest_fields) / sizeof(dest_fields[0]) &&
+		    dest_fields[type]) {
+			snprintf(out, n, "%s", dest_fields[type]);
+			return;
+		}
+		break;
+	}
+	snprintf(out, n, "type%d", type);
+}
+
+/*
+ * The path of the request's attribute that starts at @off (bytes from the
+ * start of the message), searching the attributes in [@a, @a + @len).
+ * Returns 0 and fills @path, or -1.
+ */
+static int attr_path(struct rtattr *a, int len, enum attr_level lvl,
+		     unsigned int off, char *path, size_t n)
+{
+	int idx = 0;
+
+	for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		unsigned int start = (unsigned int)((char *)a - (char *)nlh);
+		int type = a->rta_type & NLA_TYPE_MASK;
+		size_t used = strlen(path);
+		bool nested;
+
+		idx++;
+		if (off < start || off >= start + a->rta_len)
+			continue;
+		snprintf(path + used, n - used, "%s", used ? "." : "");
+		used = strlen(path);
+		attr_name(lvl, type, idx, path + used, n - used);
+		if (off == start)
+			return 0;
+		nested = (lvl == LVL_TOP && type == TCA_OPTIONS) ||
+			 (lvl == LVL_OPTIONS && type == TCA_FLOWSHAPE_DESTS) ||
+			 (lvl == LVL_DESTS && type == TCA_FLOWSHAPE_DEST);
+		if (!nested)
+			return -1;
+		return attr_path(RTA_DATA(a), (int)RTA_PAYLOAD(a), lvl + 1, off,
+				 path, n);
+	}
+	return -1;
+}
+
+static void print_bad_attr(unsigned int off)
+{
+	char path[256] = "";
+	struct rtattr *a = (struct rtattr *)((char *)NLMSG_DATA(nlh) +
+					     NLMSG_ALIGN(sizeof(struct tcmsg)));
+	int len = (int)nlh->nlmsg_len - (int)((char *)a - (char *)nlh);
+
+	if (attr_path(a, len, LVL_TOP, off, path, sizeof(path)))
+		snprintf(path, sizeof(path), "?");
+	fprintf(stderr, "bad attribute: %s (offset %u)\n", path, off);
+}
 
 static struct rtattr *addattr(int type, const void *data, int len)
 {
@@ -315,6 +418,8 @@ int main(int argc, char **argv)
 		     h = NLMSG_NEXT(h, r)) {
 			struct nlmsgerr *e = NLMSG_DATA(h);
 			const char *msg = NULL;
+			bool has_off = false;
+			unsigned int bad_off = 0;
 
 			if (h->nlmsg_type != NLMSG_ERROR)
 				continue;
@@ -329,8 +434,13 @@ int main(int argc, char **argv)
 				a = (struct rtattr *)((char *)e + NLMSG_ALIGN(off));
 				alen = (int)h->nlmsg_len - (int)NLMSG_HDRLEN - (int)NLMSG_ALIGN(off);
 				for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen))
-					if (a->rta_type == NLMSGERR_ATTR_MSG)
+					if (a->rta_type == NLMSGERR_ATTR_MSG) {
 						msg = RTA_DATA(a);
+					} else if (a->rta_type == NLMSGERR_ATTR_OFFS &&
+						   RTA_PAYLOAD(a) >= sizeof(uint32_t)) {
+						memcpy(&bad_off, RTA_DATA(a), sizeof(bad_off));
+						has_off = true;
+					}
 			}
 			if (!e->error) {
 				if (msg)
@@ -345,6 +455,8 @@ int main(int argc, char **argv)
 			else
 				fprintf(stderr, "(no extack message)\n");
 			fprintf(stderr, "errno: %s\n", strerror(-e->error));
+			if (has_off)
+				print_bad_attr(bad_off);
 			return 1;
 		}
 	}

@@ -273,5 +273,45 @@ unchanged "$s0" "the kernel-refused good parameters with one bad one"
 check_eq "table after the refusals: the one entry, level unchanged" "10.7.0.0/16 0.2" \
 	"$(fs_dests "$NS0" d0 | jq -r '.[] | "\(.dest) \(.congestion * 1000 | round / 1000)"')"
 
+# --- extack marks the offending attribute ---------------------------------
+fs_section "extack marks the offending attribute (NLMSGERR_ATTR_OFFS)"
+# fsnl resolves the offset the kernel returns to the attribute of the
+# request it sent: each refusal must point at the bad attribute itself,
+# not only name it in the message.  Good attributes sit around the bad one
+# so that an offset pointing at the first or the last would be caught.
+# kernel_marks DESC PATH FSNL-ARGS...
+kernel_marks()
+{
+	local desc=$1 path=$2 out
+	shift 2
+	out=$("$FSNL" -n "$NS0" change d0 "$@" 2>&1)
+	fs_log "fsnl $*: $(grep '^bad attribute' <<<"$out")"
+	check "extack offset: $desc -> $path" \
+		grep -q "^bad attribute: $path (offset [0-9]*)\$" <<<"$out"
+}
+s0=$(state)
+kernel_marks "limit 0 (range table)" options.limit limit=0
+kernel_marks "quantum 255 between good ones" options.quantum \
+	limit=5000 quantum=255 flow_limit=100
+kernel_marks "buckets not a power of 2" options.buckets \
+	limit=5000 buckets=1000 quantum=3000
+kernel_marks "stale_after 0 after good ones" options.stale_after \
+	limit=5000 max_delay=1000 stale_after=0
+kernel_marks "second entry's prefix length 33" options.dests.dest#2.plen \
+	dest:v4=10.8.0.0,plen=16 dest:v4=10.9.0.0,plen=33,c=1000 dest:v4=10.7.0.0,plen=16
+kernel_marks "second entry's congestion > 1.0" options.dests.dest#2.c \
+	dest:v4=10.8.0.0,plen=16 dest:v4=10.9.0.0,plen=16,c=1000001,l=5
+kernel_marks "third entry's load > 1.0" options.dests.dest#3.l \
+	dest:v4=10.8.0.0,plen=16 dest:v4=10.9.0.0,plen=16 dest:v4=10.7.0.0,plen=16,l=1000001
+kernel_marks "second entry with host bits set (the entry)" options.dests.dest#2 \
+	dest:v4=10.8.0.0,plen=16 dest:v4=10.9.1.1,plen=24
+kernel_marks "entry with both addresses (the entry)" options.dests.dest#1 \
+	dest:v4=10.1.0.0,v6=fd00::,plen=16
+kernel_marks "delete with levels (the entry)" options.dests.dest#2 \
+	dest:v4=10.8.0.0,plen=16 dest:v4=10.7.0.0,plen=16,del,c=5
+kernel_marks "trailing bytes (the DESTS nest)" options.dests \
+	dest:v4=10.8.0.0,plen=16 dests_junk=2
+unchanged "$s0" "the refusals with marked attributes"
+
 fs_section "done"
 fs_done

@@ -254,5 +254,158 @@ check "smoothing: some packets after the change ($k)" test "${k:-0}" -ge 3
 check "smoothing: delay_total_ns ${XS[delay_total_ns]} == sum 40ms*(1-s^k) = $want" \
 	fcmp "${XS[delay_total_ns]:-0} >= $want * 0.995 && ${XS[delay_total_ns]:-0} <= $want * 1.005"
 
+# --- parameter-only changes recompute existing entries -------------------
+fs_section "parameter-only changes recompute the delay of existing entries"
+# Each step sets the entry again as it is (bare: levels kept, delay
+# computed with the parameters of that moment), then changes parameters
+# only, then checks the listed delay against the formula with the NEW
+# parameters, and what 5 echo requests really got: in delay mode 50 ms
+# apart each gets exactly the entry's delay, so the kernel's delay_total_ns
+# grows by 5 x the formula (1 us/packet for rounding).  (The entry is set
+# again before each change because a step takes seconds under TCG and
+# stale_after is 10 s at most.)  The entry's age shows the change did not
+# set it.  A change that left the delays as computed at set time fails
+# every step.
+# step DESC "CHANGE ARGS" CW CT LW LT MAXD (ns / fractions; levels C, L)
+# (Between the set and the pings only tc runs and awk: jq alone takes
+# seconds on a loaded TCG host, and the entry must not go stale.)
+step()
+{
+	local desc=$1 change=$2 want d0 n0 s0 t_set t_l line ldelay lage
+	want=$(fs_formula_ns "$3" "$4" "$C" "$5" "$6" "$L" "$7")
+	fs_xsnap "$NS0" veth0
+	d0=${XS[delay_total_ns]} n0=${XS[delayed]} s0=${XS[stale_packets]}
+	fs_change veth0 dest 10.100.0.2
+	t_set=$(fs_now_ms)
+	# shellcheck disable=SC2086
+	check "recompute $desc: change $change" fs_change veth0 $change
+	t_l=$(fs_now_ms)
+	line=$(tc -n "$NS0" class show dev veth0 | grep -E 'dest 10\.100\.0\.2(/32)? ')
+	fs_ping "$NS0" 10.100.0.2 5 0.05
+	fs_xsnap "$NS0" veth0
+	read -r ldelay lage <<<"$(awk "$_FS_AWK_CONV"'{
+		for (i = 1; i < NF; i++) {
+			if ($i == "delay") d = t2ns($(i + 1))
+			if ($i == "age") a = t2ns($(i + 1))
+		}
+		printf "%.0f %.0f\n", d, a }' <<<"$line")"
+	fs_log "recompute $desc: $line"
+	# (The text listing rounds times to 3 digits: 1% + 100 ns.)
+	check "recompute $desc: listed delay $ldelay == formula $want" \
+		fcmp "$ldelay >= $want * 0.99 - 100 && $ldelay <= $want * 1.01 + 100"
+	check "recompute $desc: entry not set by the change (age $lage ns >= $((t_l - t_set)) ms - 1%)" \
+		fcmp "$lage >= ($t_l - $t_set) * 1e6 * 0.99 - 10e6"
+	check_eq "recompute $desc: the entry did not go stale" 0 $((XS[stale_packets] - s0))
+	if ((want == 0)); then
+		check_eq "recompute $desc: no packet delayed" "$n0" "${XS[delayed]}"
+	else
+		check_eq "recompute $desc: 5 packets delayed" 5 $((XS[delayed] - n0))
+		check "recompute $desc: each got $want ns (delay_total grew by $((XS[delay_total_ns] - d0)))" \
+			fcmp "${XS[delay_total_ns]} - $d0 >= 5 * ($want - 1000) && ${XS[delay_total_ns]} - $d0 <= 5 * ($want + 1000)"
+	fi
+}
+# (IPv6 stays off on veth0, as since section 6: the counters see the
+# test's packets alone.)
+n0 sysctl -qw net.ipv6.conf.veth0.disable_ipv6=1
+C=0.5 L=0.8
+check "recompute: delay mode cw 40ms ct 0, lw 30ms lt 1 (off), max_delay 100ms" \
+	fs_fresh veth0 mode delay congestion_weight 40ms congestion_threshold 0 \
+	load_weight 30ms load_threshold 1 max_delay 100ms
+check "recompute: entry congestion $C load $L" \
+	fs_change veth0 dest 10.100.0.2 congestion $C load $L
+step "congestion_weight 80ms (40 ms)" "congestion_weight 80ms" \
+	"$(fs_ns 80)" 0 "$(fs_ns 30)" 1 "$(fs_ns 100)"
+step "load_threshold 0.5 (58 ms)" "load_threshold 0.5" \
+	"$(fs_ns 80)" 0 "$(fs_ns 30)" 0.5 "$(fs_ns 100)"
+step "max_delay 25ms (capped)" "max_delay 25ms" \
+	"$(fs_ns 80)" 0 "$(fs_ns 30)" 0.5 "$(fs_ns 25)"
+step "congestion at its threshold, load_weight 0 (0 ms)" \
+	"congestion_threshold 0.5 load_weight 0" \
+	"$(fs_ns 80)" 0.5 0 0.5 "$(fs_ns 25)"
+
+# --- spread mode leaves a slower flow alone ------------------------------
+fs_section "spread mode: a flow already slower than its gap is not delayed"
+# 20 ms per quantum-sized packet (the default levels: never stale).  A flow
+# of 1514-byte packets at least 60 ms apart (udpseq -g: measured from the
+# end of the previous send, so never closer) is slower than its gap: every
+# packet leaves on arrival.  A back-to-back burst of the same size is
+# spread (the default delay is live): at least 5 of its 10 delayed, even if
+# a TCG stall lets a few through.
+check "slower: spread mode, cw 20ms, default_congestion 1, quantum 1514" \
+	fs_fresh veth0 mode spread congestion_weight 20ms congestion_threshold 0 \
+	load_weight 0 max_delay 1s default_congestion 1 quantum 1514
+n0 "$UDPSEQ" send 10.100.0.2 9010 10 -s "$(fs_udp_payload_for 1514)" -g 60000 >/dev/null
+fs_xsnap "$NS0" veth0
+check_eq "slower: 10 packets 60 ms apart: all passed, none delayed" "10 0 0" \
+	"${XS[passed]} ${XS[delayed]} ${XS[delay_total_ns]}"
+n0 "$UDPSEQ" send 10.100.0.2 9010 10 -s "$(fs_udp_payload_for 1514)" >/dev/null
+wait_for 10 fs_drained "$NS0" veth0
+fs_xsnap "$NS0" veth0
+check "slower: a back-to-back burst is spread (delayed ${XS[delayed]} >= 5 of 10)" \
+	test "${XS[delayed]}" -ge 5
+
+# --- smoothing: a new flow, and spread mode -------------------------------
+fs_section "smoothing: a new flow starts at the full delay; spread mode smooths"
+# A new flow has no history to smooth from: its first packet gets the
+# entry's delay as is, and so does every later one while it stays.  Five
+# packets 100 ms apart in delay mode: delay_total_ns == 5 x 40 ms.  (Were
+# a new flow smoothed from 0, the sum would be 40 ms x (0.1 + 0.19 + ...).)
+check "smoothing/new: delay mode cw 40ms, default_congestion 1, smoothing 0.9" \
+	fs_fresh veth0 mode delay congestion_weight 40ms congestion_threshold 0 \
+	load_weight 0 max_delay 1s default_congestion 1 smoothing 0.9
+n0 "$UDPSEQ" send 10.100.0.2 9011 5 -s 100 -g 100000 >/dev/null
+wait_for 10 fs_drained "$NS0" veth0
+fs_xsnap "$NS0" veth0
+check_eq "smoothing/new: 5 delayed" 5 "${XS[delayed]}"
+check "smoothing/new: delay_total_ns ${XS[delay_total_ns]} == 5 x 40 ms" \
+	fcmp "${XS[delay_total_ns]} >= 5 * 40e6 - 5000 && ${XS[delay_total_ns]} <= 5 * 40e6 + 5000"
+
+# Spread mode, smoothing s = 0.9, one flow: 3 packets at delay 0 (its
+# history), a pause (the sender waits for a file) in which the default
+# delay becomes d = 100 ms, then
+# 10 quantum-sized packets back to back.  The k-th after the change gets
+# d(1 - s^k), so packet k (k >= 2) is due G_k = sum_{j=2..k} d(1 - s^j)
+# after the first, which leaves on arrival.  The kernel's delay_total_ns
+# is sum (due - arrival): at most F = sum_k G_k (1676 ms), at least F minus
+# the arrival spread (9 x the burst's duration).  Unsmoothed it would be
+# sum_k (k - 1) d = 4500 ms.
+S=0.9
+# (flow_idle 60 s: the flow must outlive the pause, or the burst would be
+# a new flow without history.)
+check "smoothing/spread: spread mode cw 100ms, smoothing $S, default levels 0, flow_idle 60s" \
+	fs_fresh veth0 mode spread congestion_weight 100ms congestion_threshold 0 \
+	load_weight 0 max_delay 1s smoothing $S quantum 1514 flow_idle 60s
+out=$(fs_tmp) go=$(fs_tmp)
+rm -f "$go"
+n0 "$UDPSEQ" send 10.100.0.2 9012 13 -s "$(fs_udp_payload_for 1514)" -w "3:$go" >"$out" &
+spid=$!
+check "smoothing/spread: the 3 history packets passed" \
+	wait_for 10 fs_xstat_ge "$NS0" veth0 passed 3
+check "smoothing/spread: default_congestion 1 (delay 100 ms) during the pause" \
+	fs_change veth0 default_congestion 1
+fs_xsnap "$NS0" veth0
+check_eq "smoothing/spread: the change came before the burst (enqueued 3, one flow)" "3 1" \
+	"${XS[enqueued]} ${XS[flows]}"
+t_go=$("$UDPSEQ" now)
+touch "$go"
+wait "$spid"
+t_end=$("$UDPSEQ" now)
+check "smoothing/spread: drained" wait_for 10 fs_drained "$NS0" veth0
+fs_xsnap "$NS0" veth0
+read -r F spread <<<"$(awk -v s=$S -v d=100e6 'BEGIN {
+	a = 0; G = 0; F = 0
+	for (k = 1; k <= 10; k++) {
+		a = s * a + (1 - s) * d
+		if (k >= 2) { G += a; F += G }
+	}
+	printf "%.0f\n", F }')"
+# The burst lasts at most from the go to the sender's end.
+burst_ns=$((t_end - t_go))
+fs_log "smoothing/spread: delayed=${XS[delayed]} delay_total_ns=${XS[delay_total_ns]} F=$F burst <= $burst_ns ns"
+check "smoothing/spread: delay_total_ns ${XS[delay_total_ns]} <= F = $F (+ 10 us rounding)" \
+	fcmp "${XS[delay_total_ns]} <= $F + 10000"
+check "smoothing/spread: delay_total_ns >= F - 9 x burst ($burst_ns ns) - 1 ms" \
+	fcmp "${XS[delay_total_ns]} >= $F - 9 * $burst_ns - 1e6"
+
 fs_section "done"
 fs_done

@@ -2,17 +2,38 @@
 /*
  * udpseq: a UDP sender/receiver with sequence numbers, for the selftests.
  *
- *   udpseq send ADDR PORT COUNT [-s SIZE] [-r PPS] [-f FLOWS] [-b BASEPORT]
- *   udpseq recv PORT [-n COUNT] [-t TIMEOUT_MS] [-i IDLE_MS] [-6]
+ *   udpseq send ADDR PORT COUNT [-s SIZE[,SIZE...]] [-r PPS] [-g GAP_US]
+ *               [-f FLOWS] [-b BASEPORT] [-T TXTIME_US] [-w AFTER:FILE]
+ *   udpseq recv PORT [-n COUNT] [-t TIMEOUT_MS] [-i IDLE_MS] [-6] [-l LOG]
  *   udpseq tcpsend ADDR PORT BYTES
  *   udpseq tcprecv PORT [-t TIMEOUT_MS]
+ *   udpseq ether DEV COUNT [-s SIZE]
+ *   udpseq now
  *
  * The sender numbers each packet per flow (one flow = one source port) and
  * stamps it with CLOCK_MONOTONIC, which network namespaces share, so the
  * receiver can measure one-way latency as well as loss and reordering.
+ * Flow i sends packets of the i-th SIZE (cycling through the list).  -r
+ * paces on a fixed schedule (a late packet is followed by a catch-up
+ * burst); -g keeps every packet at least GAP_US after the previous send
+ * returned (never two packets closer than that).  -T gives every packet
+ * the same earliest departure time (SO_TXTIME, CLOCK_MONOTONIC): the
+ * sender's start + TXTIME_US, printed as txtime_ns; the socket buffer is
+ * raised so that the whole burst can wait in the qdisc.  -w waits after
+ * the first AFTER packets until FILE exists (at most 60 s): one flow's
+ * packets on either side of a change the test makes meanwhile.
  * The receiver stops after COUNT packets, after IDLE_MS without a packet
  * (once one arrived), or after TIMEOUT_MS, and prints one line of
- * key=value pairs that the shell tests parse.
+ * key=value pairs that the shell tests parse; early_edt counts packets
+ * that arrived before their SO_TXTIME stamp.  -l writes one line per
+ * packet in arrival order: "flow seq payload_bytes arrival_ns send_ns
+ * txtime_ns" (txtime_ns 0: none).
+ *
+ * ether sends COUNT broadcast frames of SIZE payload bytes with the local
+ * experimental EtherType 0x88b5 out of DEV (AF_PACKET): packets that are
+ * neither IPv4 nor IPv6.
+ *
+ * now prints CLOCK_MONOTONIC in ns (the clock of qdisc due times).
  *
  * tcpsend/tcprecv move BYTES over one TCP connection (bulk writes, so the
  * stack builds GSO packets) and print sent_bytes=N / received_bytes=N:
@@ -33,6 +54,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <linux/net_tstamp.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <unistd.h>
 
 #define UDPSEQ_MAGIC	0x66736571u	/* "fseq" */
@@ -43,6 +68,7 @@ struct udpseq_hdr {
 	uint32_t flow;
 	uint64_t seq;
 	uint64_t send_ns;
+	uint64_t txtime_ns;	/* SO_TXTIME stamp, 0: none */
 };
 
 static uint64_t now_ns(void)
@@ -67,10 +93,13 @@ static void sleep_until(uint64_t t)
 static int usage(void)
 {
 	fprintf(stderr,
-		"usage: udpseq send ADDR PORT COUNT [-s SIZE] [-r PPS] [-f FLOWS] [-b BASEPORT]\n"
-		"       udpseq recv PORT [-n COUNT] [-t TIMEOUT_MS] [-i IDLE_MS] [-6]\n"
+		"usage: udpseq send ADDR PORT COUNT [-s SIZE[,SIZE...]] [-r PPS] [-g GAP_US]\n"
+		"                   [-f FLOWS] [-b BASEPORT] [-T TXTIME_US] [-w AFTER:FILE]\n"
+		"       udpseq recv PORT [-n COUNT] [-t TIMEOUT_MS] [-i IDLE_MS] [-6] [-l LOG]\n"
 		"       udpseq tcpsend ADDR PORT BYTES\n"
-		"       udpseq tcprecv PORT [-t TIMEOUT_MS]\n");
+		"       udpseq tcprecv PORT [-t TIMEOUT_MS]\n"
+		"       udpseq ether DEV COUNT [-s SIZE]\n"
+		"       udpseq now\n");
 	return 2;
 }
 
@@ -89,13 +118,77 @@ static int parse_ul(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
+#define MAX_SIZES	16
+
+/* "1400" or "200,1400": one size per flow, cycling. */
+static int parse_sizes(char *arg, size_t max, unsigned long *sizes,
+		       unsigned long *n)
+{
+	char *tok, *save = NULL;
+
+	*n = 0;
+	for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (*n == MAX_SIZES || parse_ul(tok, max, &sizes[*n])) {
+			fprintf(stderr, "udpseq: at most %d sizes of at most %zu bytes\n",
+				MAX_SIZES, max);
+			return -1;
+		}
+		if (sizes[*n] < sizeof(struct udpseq_hdr))
+			sizes[*n] = sizeof(struct udpseq_hdr);
+		(*n)++;
+	}
+	return *n ? 0 : -1;
+}
+
+/* SO_TXTIME in CLOCK_MONOTONIC, and room for the whole burst to wait. */
+static int txtime_setup(int fd)
+{
+	struct sock_txtime st = { .clockid = CLOCK_MONOTONIC, .flags = 0 };
+	int sndbuf = 16 << 20;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_TXTIME, &st, sizeof(st)) < 0) {
+		perror("udpseq: SO_TXTIME");
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	return 0;
+}
+
+/* send(), with an SCM_TXTIME control message when @txtime is set. */
+static ssize_t send_one(int fd, const void *buf, size_t len, uint64_t txtime)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(uint64_t))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (!txtime)
+		return send(fd, buf, len, 0);
+	memset(&ctl, 0, sizeof(ctl));
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof(ctl.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_TXTIME;
+	cm->cmsg_len = CMSG_LEN(sizeof(uint64_t));
+	memcpy(CMSG_DATA(cm), &txtime, sizeof(txtime));
+	return sendmsg(fd, &msg, 0);
+}
+
 static int cmd_send(int argc, char **argv)
 {
-	unsigned long count, size = 64, pps = 0, flows = 1, baseport = 0, v;
+	unsigned long count, pps = 0, flows = 1, baseport = 0, v;
+	unsigned long sizes[MAX_SIZES] = { 64 }, nsizes = 1;
+	unsigned long txtime_us = 0, gap_us = 0, wait_after = 0;
+	const char *wait_file = NULL;
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
 	int socks[MAX_FLOWS];
 	char buf[65536];
-	uint64_t t0, gap;
+	uint64_t t0, gap, txtime = 0, prev_end = 0;
 	unsigned long i;
 	int opt, err;
 
@@ -104,14 +197,18 @@ static int cmd_send(int argc, char **argv)
 	if (parse_ul(argv[3], ~0ul, &count))
 		return 2;
 	optind = 4;
-	while ((opt = getopt(argc, argv, "s:r:f:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:r:f:b:T:g:w:")) != -1) {
 		switch (opt) {
 		case 's':
-			if (parse_ul(optarg, sizeof(buf), &size))
+			if (parse_sizes(optarg, sizeof(buf), sizes, &nsizes))
 				return 2;
 			break;
 		case 'r':
 			if (parse_ul(optarg, 100000000, &pps))
+				return 2;
+			break;
+		case 'g':
+			if (parse_ul(optarg, 3600000000ul, &gap_us))
 				return 2;
 			break;
 		case 'f':
@@ -122,12 +219,27 @@ static int cmd_send(int argc, char **argv)
 			if (parse_ul(optarg, 65535, &baseport))
 				return 2;
 			break;
+		case 'T':
+			if (parse_ul(optarg, 3600000000ul, &txtime_us) || !txtime_us)
+				return 2;
+			break;
+		case 'w': {
+			char *colon = strchr(optarg, ':');
+
+			if (!colon || !colon[1])
+				return usage();
+			*colon = 0;
+			if (parse_ul(optarg, ~0ul, &wait_after))
+				return 2;
+			wait_file = colon + 1;
+			break;
+		}
 		default:
 			return usage();
 		}
 	}
-	if (size < sizeof(struct udpseq_hdr))
-		size = sizeof(struct udpseq_hdr);
+	if (sizes[0] < sizeof(struct udpseq_hdr))
+		sizes[0] = sizeof(struct udpseq_hdr);
 
 	err = getaddrinfo(argv[1], argv[2], &hints, &ai);
 	if (err) {
@@ -140,6 +252,8 @@ static int cmd_send(int argc, char **argv)
 			perror("udpseq: socket");
 			return 1;
 		}
+		if (txtime_us && txtime_setup(socks[v]))
+			return 1;
 		if (baseport) {
 			struct sockaddr_storage ss = { 0 };
 			socklen_t len;
@@ -172,28 +286,49 @@ static int cmd_send(int argc, char **argv)
 	memset(buf, 0, sizeof(buf));
 	gap = pps ? 1000000000ull / pps : 0;
 	t0 = now_ns();
+	if (txtime_us)
+		txtime = t0 + txtime_us * 1000ull;
 	for (i = 0; i < count; i++) {
 		struct udpseq_hdr h = {
 			.magic = htonl(UDPSEQ_MAGIC),
 			.flow = (uint32_t)(i % flows),
 			.seq = i / flows,
+			.txtime_ns = txtime,
 		};
+		size_t size = sizes[h.flow % nsizes];
 
 		if (gap)
 			sleep_until(t0 + i * gap);
+		if (gap_us && i)
+			sleep_until(prev_end + gap_us * 1000ull);
+		if (wait_file && i == wait_after) {
+			uint64_t end = now_ns() + 60000000000ull;
+
+			while (access(wait_file, F_OK) && now_ns() < end)
+				usleep(1000);
+		}
 		h.send_ns = now_ns();
 		memcpy(buf, &h, sizeof(h));
-		/* A full socket buffer is backpressure, not loss: retry. */
-		while (send(socks[h.flow], buf, size, 0) < 0) {
-			if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
+		/* A full socket buffer is backpressure, not loss: retry.  So
+		 * is ECONNREFUSED: an earlier packet met a closed port (tests
+		 * that only count at the qdisc run no receiver), and this one
+		 * was not sent.
+		 */
+		while (send_one(socks[h.flow], buf, size, txtime) < 0) {
+			if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNREFUSED) {
 				perror("udpseq: send");
 				return 1;
 			}
 			usleep(100);
 		}
+		prev_end = now_ns();
 	}
-	printf("sent=%lu flows=%lu size=%lu elapsed_us=%" PRIu64 "\n",
-	       count, flows, size, (now_ns() - t0) / 1000);
+	printf("sent=%lu flows=%lu size=%lu elapsed_us=%" PRIu64,
+	       count, flows, sizes[0], (now_ns() - t0) / 1000);
+	if (txtime)
+		printf(" txtime_ns=%" PRIu64, txtime);
+	printf("\n");
 	return 0;
 }
 
@@ -214,6 +349,8 @@ static int cmd_recv(int argc, char **argv)
 	bool v6 = false;
 	int64_t *next_seq;
 	unsigned long flows_seen = 0;
+	uint64_t early_edt = 0;
+	FILE *log = NULL;
 	int fd, opt;
 
 	if (argc < 2)
@@ -221,7 +358,7 @@ static int cmd_recv(int argc, char **argv)
 	if (parse_ul(argv[1], 65535, &port))
 		return 2;
 	optind = 2;
-	while ((opt = getopt(argc, argv, "n:t:i:6")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:i:6l:")) != -1) {
 		switch (opt) {
 		case 'n':
 			if (parse_ul(optarg, 100000000, &expect))
@@ -238,6 +375,13 @@ static int cmd_recv(int argc, char **argv)
 		case '6':
 			v6 = true;
 			break;
+		case 'l':
+			log = fopen(optarg, "w");
+			if (!log) {
+				perror("udpseq: log");
+				return 1;
+			}
+			break;
 		default:
 			return usage();
 		}
@@ -248,7 +392,9 @@ static int cmd_recv(int argc, char **argv)
 		perror("udpseq: socket");
 		return 1;
 	}
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(int));
+	/* Root may go past rmem_max: a released burst must not overflow. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(int)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(int));
 	if (v6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 
@@ -309,6 +455,11 @@ static int cmd_recv(int argc, char **argv)
 		last = now;
 		if (!next_seq[h.flow])
 			flows_seen++;
+		if (h.txtime_ns && now < h.txtime_ns)
+			early_edt++;
+		if (log)
+			fprintf(log, "%u %" PRIu64 " %zd %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+				h.flow, h.seq, r, now, h.send_ns, h.txtime_ns);
 		/* next_seq holds seq + 1 of the highest seen in the flow. */
 		if ((int64_t)h.seq + 1 <= next_seq[h.flow]) {
 			if ((int64_t)h.seq + 1 == next_seq[h.flow])
@@ -340,11 +491,13 @@ static int cmd_recv(int argc, char **argv)
 		       " duplicates=%" PRIu64 " span_us=%" PRIu64
 		       " lat_min_us=%" PRIu64 " lat_avg_us=%" PRIu64
 		       " lat_p50_us=%" PRIu64 " lat_p99_us=%" PRIu64
-		       " lat_max_us=%" PRIu64 "\n",
+		       " lat_max_us=%" PRIu64 " early_edt=%" PRIu64 "\n",
 		       n, flows_seen, reordered, dups, n ? (last - first) / 1000 : 0,
 		       mn / 1000, m ? sum / m / 1000 : 0, p50 / 1000, p99 / 1000,
-		       mx / 1000);
+		       mx / 1000, early_edt);
 	}
+	if (log)
+		fclose(log);
 	free(lat);
 	free(next_seq);
 	close(fd);
@@ -471,6 +624,47 @@ static int cmd_tcprecv(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_ether(int argc, char **argv)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(0x88b5),
+		.sll_halen = ETH_ALEN,
+	};
+	unsigned long count, size = 64, i;
+	char buf[1500] = { 0 };
+	int fd;
+
+	if (argc != 3 && !(argc == 5 && !strcmp(argv[3], "-s")))
+		return usage();
+	if (parse_ul(argv[2], ~0ul, &count) ||
+	    (argc == 5 && parse_ul(argv[4], sizeof(buf), &size)))
+		return 2;
+	sll.sll_ifindex = (int)if_nametoindex(argv[1]);
+	if (!sll.sll_ifindex) {
+		fprintf(stderr, "udpseq: no device \"%s\"\n", argv[1]);
+		return 2;
+	}
+	memset(sll.sll_addr, 0xff, ETH_ALEN);
+	fd = socket(AF_PACKET, SOCK_DGRAM, htons(0x88b5));
+	if (fd < 0) {
+		perror("udpseq: AF_PACKET socket");
+		return 1;
+	}
+	for (i = 0; i < count; i++) {
+		while (sendto(fd, buf, size, 0, (struct sockaddr *)&sll, sizeof(sll)) < 0) {
+			if (errno != ENOBUFS && errno != EAGAIN && errno != EINTR) {
+				perror("udpseq: ether: sendto");
+				return 1;
+			}
+			usleep(100);
+		}
+	}
+	printf("sent=%lu size=%lu\n", count, size);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -483,5 +677,11 @@ int main(int argc, char **argv)
 		return cmd_tcpsend(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "tcprecv"))
 		return cmd_tcprecv(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ether"))
+		return cmd_ether(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "now") && argc == 2) {
+		printf("%" PRIu64 "\n", now_ns());
+		return 0;
+	}
 	return usage();
 }
