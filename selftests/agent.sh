@@ -404,8 +404,10 @@ write_conf
 check "SIGHUP, the same configuration: reloaded, two rounds since" ag_reload
 b1=$(ag_slow_baseline)
 check "slow kept its baseline across the reload (< 0.4 s: $b1)" fcmp "${b1:-1} < 0.4"
-check "... so its congestion ($(ag_field 10.202.0.0/24 congestion)) is still >= 0.8" \
-	ag_level_at_least 10.202.0.0/24 congestion 0.8
+# (the agent's own level: the kernel entry keeps the last value pushed
+# until stale_after, whatever the agent has since lost)
+c1=$(ag_metric flowshape_agent_congestion 'destination="slow"')
+check "... so its congestion is still >= 0.8 (${c1:-unknown})" fcmp "${c1:-0} >= 0.8"
 write_conf slow-icmp
 check "SIGHUP, slow's probe changed to icmp: reloaded, two rounds since" ag_reload
 b2=$(ag_slow_baseline)
