@@ -6,6 +6,7 @@
 # ("parent = any") and kept in sync; a qdisc deleted and re-created gets
 # the table (and stale_after) again right away, not at the next interval.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/agent-lib.sh"
 fs_require_root
 fs_require_cmd tc ip jq
 fs_load_module
@@ -98,11 +99,8 @@ check "the agent names the four qdiscs" test "$(grep -c 'feeding flowshape qdisc
 # to three times.
 rounds()
 {
-	if command -v curl >/dev/null; then
-		nm curl -sf --max-time 5 http://127.0.0.1:9466/metrics
-	else
-		nm busybox wget -q -T 5 -O - http://127.0.0.1:9466/metrics
-	fi | awk '$1 == "flowshape_agent_rounds_total" { print $2 }'
+	fs_prom_value "$(fs_http_get "$NS" http://127.0.0.1:9466/metrics)" \
+		flowshape_agent_rounds_total
 }
 age_of() # HANDLE -> ms since that qdisc's entries were set
 {
