@@ -64,7 +64,9 @@ fs_require_cmd()
 	done
 }
 
-# check DESCRIPTION COMMAND...: one TAP assertion.
+# check DESCRIPTION COMMAND...: one TAP assertion.  Like check_eq and
+# check_fail_msg it returns 1 when the assertion failed, so that
+# "check ... || dump_the_log" works.
 check()
 {
 	local desc=$1
@@ -75,6 +77,7 @@ check()
 	else
 		echo "not ok $_fs_n - $desc"
 		_fs_failed=1
+		return 1
 	fi
 }
 
@@ -88,6 +91,7 @@ check_eq()
 	else
 		echo "not ok $_fs_n - $desc (want '$want', got '$got')"
 		_fs_failed=1
+		return 1
 	fi
 }
 
@@ -105,6 +109,7 @@ check_fail_msg()
 	else
 		echo "not ok $_fs_n - $desc (rc=$rc, output: $out)"
 		_fs_failed=1
+		return 1
 	fi
 }
 

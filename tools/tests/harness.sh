@@ -132,6 +132,11 @@ else
 	nok "fs_skip after a failed assertion says not ok, not SKIP" "$(cat "$tmp/lib.out")"
 fi
 
+expect "a failed check returns 1, so that check ... || dump works" "dumped" \
+	"$(bash -c 'source "$1/selftests/lib.sh"; check "x" false >/dev/null || echo dumped; check "y" true >/dev/null || echo wrong' _ "$top" 2>/dev/null)"
+expect "a failed check_eq returns 1" "dumped" \
+	"$(bash -c 'source "$1/selftests/lib.sh"; check_eq "x" 1 2 >/dev/null || echo dumped' _ "$top" 2>/dev/null)"
+
 # fs_load_module with a module that cannot load: insmod and modprobe are
 # stand-ins that fail as the real ones do, so this runs on any host.
 mkdir -p "$tmp/bin"
