@@ -8,10 +8,8 @@ fs_require_root
 fs_require_cmd tc ip jq
 fs_load_module
 
-ip netns add "$NS0" || fs_skip "cannot create a network namespace"
-fs_on_exit ip netns del "$NS0"
-ip -n "$NS0" link add name d0 type dummy
-ip -n "$NS0" link set d0 up
+fs_netns "$NS0" || fs_skip "cannot create a network namespace"
+fs_dummy "$NS0" d0 || fs_skip "no dummy device support"
 
 show() { n0 tc qdisc show dev d0; }
 jlimit() { n0 tc -j qdisc show dev d0 | jq -r '.[] | select(.kind=="flowshape") | .options.limit'; }

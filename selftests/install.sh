@@ -32,9 +32,8 @@ done
 
 mkdir -p /var/lib/dkms
 grep -q '^sch_flowshape ' /proc/modules && rmmod sch_flowshape
-ip netns add "$NS0" || fs_skip "cannot create a network namespace"
-fs_on_exit ip netns del "$NS0"
-ip -n "$NS0" link add name d0 type dummy
+fs_netns "$NS0" || fs_skip "cannot create a network namespace"
+fs_dummy "$NS0" d0 || fs_skip "no dummy device support"
 
 log=$scratch/make.log
 # run_make TARGET...: make quietly; show the log if it fails.

@@ -172,6 +172,72 @@ fs_unload_module()
 n0() { ip netns exec "$NS0" "$@"; }
 n1() { ip netns exec "$NS1" "$@"; }
 
+# fs_netns NS: a network namespace, deleted at exit.
+fs_netns()
+{
+	ip netns add "$1" || return 1
+	fs_on_exit ip netns del "$1"
+}
+
+# fs_dummy NS DEV [v4only]: a dummy device DEV in namespace NS, up.  With
+# "v4only", IPv6 is off on it: no router solicitation or MLD report may
+# share its qdisc with the test's packets (counted exactly).
+fs_dummy()
+{
+	ip -n "$1" link add name "$2" type dummy || return 1
+	[[ ${3:-} != v4only ]] ||
+		ip netns exec "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1" || return 1
+	ip -n "$1" link set "$2" up
+}
+
+# fs_bg NS CMD...: run CMD in namespace NS in the background; BG_PID is
+# CMD's own pid (ip netns exec execs it), killed at exit.  (Not "n0 CMD &":
+# that backgrounds a subshell running the n0 function, and killing $! then
+# leaves CMD running, holding the test's stdout; Documentation/robustness.md,
+# finding 3.)  Redirections given to fs_bg apply to CMD.
+fs_bg()
+{
+	local ns=$1
+	shift
+	ip netns exec "$ns" "$@" &
+	BG_PID=$!
+	fs_on_exit kill "$BG_PID"
+}
+
+# fs_stop PID...: stop background commands (fs_bg) now and reap them.
+fs_stop()
+{
+	kill "$@" 2>/dev/null
+	wait "$@" 2>/dev/null
+	return 0
+}
+
+# fs_kill_ns NS...: at exit, kill whatever still runs in the namespaces.
+fs_kill_ns()
+{
+	local ns
+	for ns in "$@"; do
+		fs_on_exit "ip netns pids $ns 2>/dev/null | xargs -r kill -9"
+	done
+}
+
+# fs_kernel_problems: lines in dmesg that tools/vm/run would fail the run
+# on (the one pattern list: selftests/dmesg-problems.txt).  Tests compare
+# the count before and after.
+FS_DMESG_PROBLEMS=$FS_SELFTESTS/dmesg-problems.txt
+fs_kernel_problems()
+{
+	local pat
+	pat=$(grep -Ev '^(#|[[:space:]]*$)' "$FS_DMESG_PROBLEMS" | paste -sd '|')
+	if [[ -z $pat ]]; then
+		# Never the same text twice: a "before = after" check fails.
+		echo "no patterns in $FS_DMESG_PROBLEMS" >&2
+		echo "unreadable-$RANDOM$RANDOM"
+		return 1
+	fi
+	dmesg | grep -cE -- "$pat"
+}
+
 # fs_netns_pair [v4only]: NS0 (10.100.0.1, fd00:100::1) -- veth -- NS1
 # (.2, ::2).  The sender side's device is "veth0" in NS0; the qdisc under
 # test goes there.  Neighbours are static so that ARP/ND never share the
@@ -181,10 +247,8 @@ n1() { ip netns exec "$NS1" "$@"; }
 fs_netns_pair()
 {
 	local v4only=${1:-}
-	ip netns add "$NS0" || return 1
-	fs_on_exit ip netns del "$NS0"
-	ip netns add "$NS1" || return 1
-	fs_on_exit ip netns del "$NS1"
+	fs_netns "$NS0" || return 1
+	fs_netns "$NS1" || return 1
 	ip -n "$NS0" link add name veth0 type veth peer name veth1 netns "$NS1" || return 1
 	n0 sysctl -qw net.ipv6.conf.veth0.accept_dad=0
 	n1 sysctl -qw net.ipv6.conf.veth1.accept_dad=0
@@ -341,6 +405,25 @@ fs_formula_ns()
 	}'
 }
 
+# fs_percentile P...: the P-th percentiles (nearest rank above: the value
+# at sorted position floor(n * P / 100) + 1) of the numbers on stdin, one
+# a line, printed on one line in the order asked; 0 is the minimum, 50 the
+# median (the upper one for even n), 100 the maximum.  Prints nothing for
+# no input.
+fs_percentile()
+{
+	sort -g | awk -v ps="$*" '{ v[NR] = $1 }
+		END {
+			if (!NR) exit
+			n = split(ps, p, " ")
+			for (k = 1; k <= n; k++) {
+				i = int(NR * p[k] / 100) + 1
+				if (i > NR) i = NR
+				printf "%s%s", v[i], k < n ? " " : "\n"
+			}
+		}'
+}
+
 # fs_ping NS ADDR COUNT [INTERVAL]: ping and set PING_MIN, PING_P25 (lower
 # quartile), PING_MED, PING_MAX (ms, from the per-reply "time=" values) and
 # PING_N (replies).
@@ -350,17 +433,24 @@ fs_ping()
 	local ns=$1 addr=$2 count=$3 ival=${4:-0.05} fam=-4 out
 	[[ $addr == *:* ]] && fam=-6
 	out=$(ip netns exec "$ns" ping "$fam" -n -c "$count" -i "$ival" -W 3 "$addr" 2>&1 |
-		sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' | sort -g)
+		sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p')
 	PING_N=$(grep -c . <<<"$out")
 	if ((PING_N == 0)); then
 		PING_MIN=999999 PING_MED=999999 PING_MAX=999999
 		return 1
 	fi
-	PING_MIN=$(head -n1 <<<"$out")
-	PING_MAX=$(tail -n1 <<<"$out")
-	PING_MED=$(sed -n "$((PING_N / 2 + 1))p" <<<"$out")
-	PING_P25=$(sed -n "$((PING_N / 4 + 1))p" <<<"$out")
+	read -r PING_MIN PING_P25 PING_MED PING_MAX <<<"$(fs_percentile 0 25 50 100 <<<"$out")"
 	fs_log "ping $addr: n=$PING_N min=$PING_MIN p25=$PING_P25 median=$PING_MED max=$PING_MAX ms"
+}
+
+# fs_ping_all NS ADDR COUNT [INTERVAL]: fs_ping, and every request got
+# its reply.  For paths that nothing delays or drops: ping waits 3 s for
+# a reply, ten times the worst whole-VM stall measured under TCG (see the
+# lateness bounds below), so a lost reply is a lost packet.
+fs_ping_all()
+{
+	fs_ping "$@" || return 1
+	((PING_N == $3)) || { fs_log "ping $2: $PING_N of $3 replies"; return 1; }
 }
 
 # fs_ping_min_ms NS ADDR COUNT: the minimum RTT in ms.
@@ -459,10 +549,18 @@ fs_dests()
 	}' | jq -cs "$_FS_JQ_NORM"
 }
 
-# fs_dest NS DEV PREFIX: the one entry for PREFIX ("null" if none).
+# fs_dest_in TABLE PREFIX [FILTER]: from TABLE (fs_dests' JSON), the
+# entry for PREFIX ("null" if none), or FILTER (a jq filter, e.g. ".delay")
+# applied to it; strings raw, objects compact.
+fs_dest_in()
+{
+	jq -rc --arg p "$2" "[.[] | select(.dest == \$p)][0] | ${3:-.}" <<<"$1"
+}
+
+# fs_dest NS DEV PREFIX [FILTER]: the same, from a fresh listing.
 fs_dest()
 {
-	fs_dests "$1" "$2" | jq -c --arg p "$3" '[.[] | select(.dest == $p)][0]'
+	fs_dest_in "$(fs_dests "$1" "$2")" "$3" "${4:-.}"
 }
 
 # fs_dest_count NS DEV: number of entries listed.
@@ -478,11 +576,8 @@ fs_recv_start()
 {
 	local port=$1 out=$2
 	shift 2
-	# Not via n1: "n1 CMD &" backgrounds a subshell, and killing that
-	# would leave the receiver holding the runner's output pipe.
-	ip netns exec "$NS1" "$UDPSEQ" "${RECV_MODE:-recv}" "$port" "$@" >"$out" &
-	RECV_PID=$!
-	fs_on_exit kill "$RECV_PID"
+	fs_bg "$NS1" "$UDPSEQ" "${RECV_MODE:-recv}" "$port" "$@" >"$out"
+	RECV_PID=$BG_PID
 	wait_for 10 grep -q ready "$out"
 }
 
@@ -524,10 +619,18 @@ fs_change()
 	tc -n "$NS0" qdisc change dev "$dev" root flowshape "$@"
 }
 
+# fs_t2ns TIME: iproute2 time text (40ms, 1.5s, 200us, 100ns, 7) in ns
+# (integer; a bare number is ns), with _FS_AWK_CONV's t2ns: one converter
+# for the tests and the text listing.
+fs_t2ns()
+{
+	awk -v t="$1" "$_FS_AWK_CONV"'BEGIN { printf "%.0f\n", t2ns(t) }'
+}
+
 # fs_ns MS: MS milliseconds in ns (integer).
 fs_ns()
 {
-	awk -v m="$1" 'BEGIN { printf "%.0f\n", m * 1e6 }'
+	fs_t2ns "${1}ms"
 }
 
 # fs_ms NS: nanoseconds in ms (float).
@@ -564,7 +667,7 @@ FS_NODELAY_TOL_MS=${FS_NODELAY_TOL_MS:-10}
 # worst lateness stays within FS_LATE_BOUND_NS.
 check_release_accuracy()
 {
-	wait_for 10 fs_drained "$1" "$2"
+	check "delayed traffic drained within 10 s" wait_for 10 fs_drained "$1" "$2"
 	fs_xsnap "$1" "$2"
 	fs_log "delayed=${XS[delayed]} late_packets=${XS[late_packets]}" \
 		"lateness_total_ns=${XS[lateness_total_ns]} lateness_max_ns=${XS[lateness_max_ns]}"

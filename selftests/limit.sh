@@ -19,11 +19,9 @@ LIMIT=20
 n0 tc qdisc add dev veth0 root handle 1: tbf rate 2mbit burst 3000 limit 3000
 check "flowshape under tbf" n0 tc qdisc add dev veth0 parent 1:1 handle 10: flowshape limit $LIMIT
 
-out=$(mktemp)
-fs_on_exit rm -f "$out"
-n1 "$UDPSEQ" recv 9000 -n $COUNT -t 20000 -i 2000 >"$out" &
-rpid=$!
-wait_for 5 grep -q ready "$out"
+out=$(fs_tmp)
+check "receiver ready" fs_recv_start 9000 "$out" -n $COUNT -t 20000 -i 2000
+rpid=$RECV_PID
 n0 "$UDPSEQ" send 10.100.0.2 9000 $COUNT -s 200 >/dev/null
 wait $rpid
 res=$(tail -n1 "$out")

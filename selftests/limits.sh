@@ -25,11 +25,13 @@ run_burst()
 	local port=$1 count=$2 out
 	shift 2
 	out=$(fs_tmp)
-	fs_recv_start "$port" "$out" -n "$count" -t 20000 -i 1500
+	check "port $port: receiver ready" fs_recv_start "$port" "$out" -n "$count" -t 20000 -i 1500
 	local rpid=$RECV_PID
 	n0 "$UDPSEQ" send 10.100.0.2 "$port" "$count" "$@" >/dev/null
 	wait "$rpid"
-	wait_for 10 fs_drained "$NS0" veth0
+	# The counters are judged on an empty queue: wait for it, and fail
+	# (instead of judging a queue still holding packets) if it never is.
+	check "port $port: queue drained within 10 s" wait_for 10 fs_drained "$NS0" veth0
 	RES=$(tail -n1 "$out")
 	fs_log "$RES"
 }
@@ -85,7 +87,7 @@ check "lower: qdisc limit 100, 5 s delay" \
 	fs_fresh veth0 mode delay congestion_weight 5s congestion_threshold 0 \
 	load_weight 0 max_delay 5s limit 100 default_congestion 1
 out=$(fs_tmp)
-fs_recv_start 9002 "$out" -n 60 -t 30000 -i 1500
+check "lower: receiver ready" fs_recv_start 9002 "$out" -n 60 -t 30000 -i 1500
 rpid=$RECV_PID
 n0 "$UDPSEQ" send 10.100.0.2 9002 50 -s 200 >/dev/null
 check "lower: 50 packets queued" wait_for 5 fs_qlen_ge "$NS0" veth0 50

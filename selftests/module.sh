@@ -10,10 +10,8 @@ fs_require_cmd tc ip insmod rmmod
 in_proc_modules() { grep -q '^sch_flowshape ' /proc/modules; }
 not_in_proc_modules() { ! in_proc_modules; }
 
-ip netns add "$NS0" || fs_skip "cannot create a network namespace"
-fs_on_exit ip netns del "$NS0"
-ip -n "$NS0" link add name d0 type dummy || fs_skip "no dummy device support"
-ip -n "$NS0" link set d0 up
+fs_netns "$NS0" || fs_skip "cannot create a network namespace"
+fs_dummy "$NS0" d0 || fs_skip "no dummy device support"
 
 # Start from a known state: a leftover load from another test is fine to
 # remove, since no qdisc can exist here yet.

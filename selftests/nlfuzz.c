@@ -407,6 +407,14 @@ struct answer {
 };
 
 /* Send what is in msg[], read the ack. */
+/*
+ * Answers received: NLMSG_ERROR messages (acks and refusals) carrying the
+ * sequence number of a request transact() sent.  Counted here, where the
+ * kernel's answer is read, not where requests are generated: the test
+ * compares it with the number of requests it asked for.
+ */
+static unsigned long answers;
+
 static int transact(struct answer *ans)
 {
 	uint32_t s = ((struct nlmsghdr *)msg)->nlmsg_seq;
@@ -437,6 +445,7 @@ static int transact(struct answer *ans)
 
 			if (h->nlmsg_seq != s || h->nlmsg_type != NLMSG_ERROR)
 				continue;
+			answers++;
 			ans->error = -e->error;
 			if (h->nlmsg_flags & NLM_F_ACK_TLVS) {
 				if (!(h->nlmsg_flags & NLM_F_CAPPED))
@@ -1365,7 +1374,7 @@ static void gen_mutate(struct gen *g)
 struct counts {
 	unsigned long sent, acked, refused, nomsg, nomsg_enomem, unexpected,
 		      state_mismatch, resyncs, table_checks, adds, add_acked,
-		      core_partial, trailing_acked, trailing_refused;
+		      add_refused, core_partial, trailing_acked, trailing_refused;
 };
 
 static struct counts C;
@@ -1477,10 +1486,11 @@ static int do_add(unsigned long i)
 			return -1;
 		if (d.error)
 			fail(i, &g, "deleting the qdisc just created failed", &d);
-	} else if (!a.has_msg) {
-		if (a.error == ENOMEM)
+	} else {
+		C.add_refused++;
+		if (!a.has_msg && a.error == ENOMEM) {
 			C.nomsg_enomem++;
-		else {
+		} else if (!a.has_msg) {
 			C.nomsg++;
 			fail(i, &g, "create refused without an extack message", &a);
 		}
@@ -1888,12 +1898,14 @@ int main(int argc, char **argv)
 		printf("nlfuzz: seed=%" PRIu64 " sent=%lu acked=%lu refused=%lu "
 		       "refused_without_message=%lu enomem_without_message=%lu "
 		       "unexpected=%lu state_mismatch=%lu resyncs=%lu table_checks=%lu "
-		       "adds=%lu adds_acked=%lu core_refused_after_change=%lu "
+		       "adds=%lu adds_acked=%lu adds_refused=%lu answers=%lu "
+		       "core_refused_after_change=%lu "
 		       "dests_trailing_acked=%lu dests_trailing_refused=%lu "
 		       "failures=%lu elapsed_ms=%" PRIu64 "\n",
 		       seed, C.sent, C.acked, C.refused, C.nomsg, C.nomsg_enomem,
 		       C.unexpected, C.state_mismatch, C.resyncs, C.table_checks,
-		       C.adds, C.add_acked, C.core_partial, C.trailing_acked,
+		       C.adds, C.add_acked, C.add_refused, answers,
+		       C.core_partial, C.trailing_acked,
 		       C.trailing_refused, failures, now_ms() - t0);
 		if (ret)
 			return ret;

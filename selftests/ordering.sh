@@ -28,10 +28,10 @@ check "cut/delay: qdisc delay mode, 200 ms for 10.100.0.2" \
 	load_weight 0 max_delay 200ms
 check "cut/delay: dest congestion 1" fs_change veth0 dest 10.100.0.2 congestion 1
 out=$(fs_tmp)
-fs_recv_start 9000 "$out" -n $COUNT -t 30000 -i 3000
+check "receiver on port 9000 ready" fs_recv_start 9000 "$out" -n $COUNT -t 30000 -i 3000
 rpid=$RECV_PID
-n0 "$UDPSEQ" send 10.100.0.2 9000 $COUNT -r 200 -s 200 >/dev/null &
-spid=$!
+fs_bg "$NS0" "$UDPSEQ" send 10.100.0.2 9000 $COUNT -r 200 -s 200 >/dev/null
+spid=$BG_PID
 check "cut/delay: packets queued before the cut" \
 	wait_for 10 fs_qlen_ge "$NS0" veth0 10
 check "cut/delay: entry cut to congestion 0 mid-stream" \
@@ -63,10 +63,10 @@ check "cut/spread: qdisc spread mode, lw ${GAP_MS}ms, quantum 1514" \
 	congestion_weight 0 max_delay 1s quantum 1514
 check "cut/spread: dest load 1" fs_change veth0 dest 10.100.0.2 load 1
 out=$(fs_tmp)
-fs_recv_start 9001 "$out" -n $COUNT -t 30000 -i 3000
+check "receiver on port 9001 ready" fs_recv_start 9001 "$out" -n $COUNT -t 30000 -i 3000
 rpid=$RECV_PID
-n0 "$UDPSEQ" send 10.100.0.2 9001 $COUNT -r $RATE -s "$(fs_udp_payload_for 1514)" >/dev/null &
-spid=$!
+fs_bg "$NS0" "$UDPSEQ" send 10.100.0.2 9001 $COUNT -r $RATE -s "$(fs_udp_payload_for 1514)" >/dev/null
+spid=$BG_PID
 check "cut/spread: packets queued before the cut" \
 	wait_for 10 fs_qlen_ge "$NS0" veth0 10
 check "cut/spread: entry cut to load 0 mid-stream" \
@@ -102,10 +102,10 @@ check "change: qdisc delay mode, 10 ms for 10.100.0.2" \
 	load_weight 10ms load_threshold 0 max_delay 100ms
 check "change: dest congestion 0.5" fs_change veth0 dest 10.100.0.2 congestion 0.5
 out=$(fs_tmp)
-fs_recv_start 9002 "$out" -n $COUNT -t 40000 -i 3000
+check "receiver on port 9002 ready" fs_recv_start 9002 "$out" -n $COUNT -t 40000 -i 3000
 rpid=$RECV_PID
-n0 "$UDPSEQ" send 10.100.0.2 9002 $COUNT -r 300 -s 300 >/dev/null &
-spid=$!
+fs_bg "$NS0" "$UDPSEQ" send 10.100.0.2 9002 $COUNT -r 300 -s 300 >/dev/null
+spid=$BG_PID
 check "change: stream started" wait_for 10 fs_xstat_ge "$NS0" veth0 enqueued 1
 # Six changes of everything changeable, no stats read in between (each tc
 # run costs up to ~0.5 s under TCG with the stream running): enqueued is

@@ -17,10 +17,8 @@ fs_require_cmd tc ip jq awk
 fs_require_fsnl
 fs_load_module
 
-ip netns add "$NS0" || fs_skip "cannot create a network namespace"
-fs_on_exit ip netns del "$NS0"
-ip -n "$NS0" link add name d0 type dummy || fs_skip "no dummy device support"
-ip -n "$NS0" link set d0 up
+fs_netns "$NS0" || fs_skip "cannot create a network namespace"
+fs_dummy "$NS0" d0 || fs_skip "no dummy device support"
 
 opts() { tc -n "$NS0" -j qdisc show dev d0 | jq -c '[.[] | select(.kind == "flowshape")][0].options'; }
 raw() { tc -n "$NS0" -j qdisc show dev d0; }

@@ -29,11 +29,8 @@ fs_require_cmd tc ip jq insmod rmmod
 fs_require_nlfuzz
 fs_load_module
 modprobe pktgen 2>/dev/null || fs_skip "no pktgen"
-ip netns add "$NS0" || fs_skip "cannot create a namespace"
-fs_on_exit ip netns del "$NS0"
-ip -n "$NS0" link add dm0 type dummy || fs_skip "no dummy device"
-n0 sysctl -qw net.ipv6.conf.dm0.disable_ipv6=1
-ip -n "$NS0" link set dm0 up
+fs_netns "$NS0" || fs_skip "cannot create a namespace"
+fs_dummy "$NS0" dm0 v4only || fs_skip "no dummy device"
 problems0=$(fs_kernel_problems)
 
 if ((SOAK)); then
@@ -43,8 +40,6 @@ else
 fi
 TOL_KB=1024
 
-pktgen() { n0 bash -c "$(declare -f fs_pktgen); fs_pktgen $*"; }
-
 # One cycle; "quiet" skips the TAP lines (the warm-up).
 cycle()
 {
@@ -53,9 +48,9 @@ cycle()
 		buckets 4096 flow_idle 3600s max_dests 65535 mode delay \
 		max_delay 1ms congestion_threshold 0 stale_after 10s || return 1
 	n0 "$NLFUZZ" churn dm0 -e 3000 -i 10 -t "$CHURN_SECS" >/dev/null || return 1
-	pktgen dm0 "$PKTS" dst_min 10.0.1.0 dst_max 10.15.255.255 flag IPDST_RND \
+	fs_pktgen_ns "$NS0" dm0 "$PKTS" dst_min 10.0.1.0 dst_max 10.15.255.255 flag IPDST_RND \
 		udp_src_min 1 udp_src_max 65535 flag UDPSRC_RND >/dev/null || return 1
-	wait_for 10 fs_drained "$NS0" dm0
+	wait_for 10 fs_drained "$NS0" dm0 || return 1
 	if [[ -z $quiet ]]; then
 		v=$(fs_xstat_text "$NS0" dm0 flows)
 		check "$tag: flows tracked ($v)" test "${v:-0}" -gt 0
@@ -72,20 +67,51 @@ cycle()
 	n0 tc qdisc del dev dm0 root
 }
 
-settle()
+# Memory readings: MEM_SLAB (flow cache objects), MEM_UNREC (SUnreclaim,
+# kB), MEM_VM (VmallocUsed, kB), after dropping caches (which also runs the
+# kvfree_rcu shrinker: destination tables queued for freeing are drained
+# after the next grace period instead of up to 5 s later).
+read_mem()
 {
-	# Destination tables go through kvfree_rcu(): let grace periods
-	# pass, then read.
-	sleep 3
 	echo 3 >/proc/sys/vm/drop_caches
-	sleep 1
+	MEM_SLAB=$(fs_slab_objs)
+	MEM_UNREC=$(fs_meminfo_kb SUnreclaim)
+	MEM_VM=$(fs_meminfo_kb VmallocUsed)
+}
+
+# settled: what the last cycle freed (through RCU) is gone: three readings
+# in a row, 0.3 s apart, agree (flow cache exactly, the others within
+# 128 kB: less than one cycle's table, ~150 kB, and far below the 1 MiB
+# tolerance).  Polled by wait_for, where a fixed 4 s sleep used to hope
+# for the same.
+_stable=0
+settled()
+{
+	local s=$MEM_SLAB u=$MEM_UNREC v=$MEM_VM
+	sleep 0.3
+	read_mem
+	if [[ -n $s && $s == "$MEM_SLAB" ]] && ((${u:-0} - MEM_UNREC <= 128 &&
+	      MEM_UNREC - ${u:-0} <= 128 && ${v:-0} - MEM_VM <= 128 &&
+	      MEM_VM - ${v:-0} <= 128)); then
+		_stable=$((_stable + 1))
+	else
+		_stable=0
+	fi
+	((_stable >= 2))
+}
+
+# back_to_baseline: the readings are within the tolerances of the baseline.
+back_to_baseline()
+{
+	read_mem
+	((MEM_SLAB <= slab0 + tol && MEM_UNREC - unrec0 <= TOL_KB &&
+	  MEM_VM - vm0 <= TOL_KB))
 }
 
 check "warm-up cycle" cycle warmup quiet
-settle
-slab0=$(fs_slab_objs)
-unrec0=$(fs_meminfo_kb SUnreclaim)
-vm0=$(fs_meminfo_kb VmallocUsed)
+read_mem
+check "memory settled after the warm-up (within 10 s)" wait_for 10 settled
+slab0=$MEM_SLAB unrec0=$MEM_UNREC vm0=$MEM_VM
 tol=$(fs_slab_tolerance)
 fs_log "baseline: flow cache $slab0 objects ($(fs_slab_merged && echo merged || echo unmerged)," \
 	"tolerance $tol), SUnreclaim $unrec0 kB, VmallocUsed $vm0 kB"
@@ -95,10 +121,12 @@ for ((c = 1; c <= CYCLES; c++)); do
 	cycle "cycle $c" || { check "cycle $c ran" false; break; }
 done
 fs_log "$CYCLES cycles in $((SECONDS - t0)) s"
-settle
-slab1=$(fs_slab_objs)
-unrec1=$(fs_meminfo_kb SUnreclaim)
-vm1=$(fs_meminfo_kb VmallocUsed)
+# Freed memory comes back after a grace period: wait for it (up to 15 s,
+# the old fixed wait was 4 s), then judge the last reading.
+t1=$SECONDS
+wait_for 15 back_to_baseline
+slab1=$MEM_SLAB unrec1=$MEM_UNREC vm1=$MEM_VM
+fs_log "back to baseline after $((SECONDS - t1)) s"
 fs_log "after: flow cache $slab1 objects, SUnreclaim $unrec1 kB ($((unrec1 - unrec0)) kB)," \
 	"VmallocUsed $vm1 kB ($((vm1 - vm0)) kB)"
 check "flow cache back to baseline ($slab1 vs $slab0, tolerance $tol)" \

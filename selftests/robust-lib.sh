@@ -9,27 +9,7 @@ fs_require_nlfuzz()
 	[[ -x $NLFUZZ ]] || fs_skip "nlfuzz not built (make -C selftests)"
 }
 
-# fs_bg NS CMD...: run CMD in namespace NS in the background; BG_PID is
-# CMD's own pid (ip netns exec execs it), killed at exit.  (Not "n0 CMD &":
-# that backgrounds a subshell running the n0 function, and killing $! then
-# leaves CMD running, holding the test's stdout.)
-fs_bg()
-{
-	local ns=$1
-	shift
-	ip netns exec "$ns" "$@" &
-	BG_PID=$!
-	fs_on_exit kill "$BG_PID"
-}
-
-# fs_kill_ns NS...: at exit, kill whatever still runs in the namespaces.
-fs_kill_ns()
-{
-	local ns
-	for ns in "$@"; do
-		fs_on_exit "ip netns pids $ns 2>/dev/null | xargs -r kill -9"
-	done
-}
+# (Background commands: fs_bg, fs_stop and fs_kill_ns in lib.sh.)
 
 # Long variants (make soak) set FLOWSHAPE_SOAK=1; the sizes below follow.
 SOAK=${FLOWSHAPE_SOAK:-0}
@@ -90,10 +70,25 @@ fs_meminfo_kb()
 #   enqueued = released + purged + qlen
 #   released = packets sent (the robust tests send no GSO packets)
 # plus early_releases = 0.  PREFIX names the check in the TAP output.
+#
+# "Quiet" is waited for, not slept for: the counters are read until they
+# satisfy the equations (a packet in flight between two counters makes a
+# read miss by one) or FS_INV_WAIT seconds have passed; the checks then
+# judge the last read.  A real accounting error never settles and fails.
+FS_INV_WAIT=${FS_INV_WAIT:-10}
+_fs_invariants_hold()
+{
+	fs_xsnap "$1" "$2" &&
+		((XS[drops] == XS[drops_limit] + XS[drops_flow_limit] &&
+		  XS[enqueued] == XS[released] + XS[purged] + XS[qlen] &&
+		  XS[released] == XS[packets] && XS[early_releases] == 0))
+}
 check_invariants()
 {
 	local ns=$1 dev=$2 prefix=$3
-	fs_xsnap "$ns" "$dev" || { check "$prefix: stats readable" false; return; }
+	wait_for "$FS_INV_WAIT" _fs_invariants_hold "$ns" "$dev" ||
+		fs_log "$prefix: counters not consistent within $FS_INV_WAIT s"
+	[[ -n ${XS[enqueued]} ]] || { check "$prefix: stats readable" false; return; }
 	fs_log "$prefix: enqueued=${XS[enqueued]} released=${XS[released]}" \
 		"purged=${XS[purged]} packets=${XS[packets]} qlen=${XS[qlen]}" \
 		"drops=${XS[drops]} drops_limit=${XS[drops_limit]}" \
@@ -105,12 +100,6 @@ check_invariants()
 		"${XS[enqueued]}" "$((XS[released] + XS[purged] + XS[qlen]))"
 	check_eq "$prefix: released = sent (no GSO)" "${XS[released]}" "${XS[packets]}"
 	check_eq "$prefix: no early release" 0 "${XS[early_releases]}"
-}
-
-# fs_kernel_problems: lines in dmesg that tools/vm/run would fail the run on.
-fs_kernel_problems()
-{
-	dmesg | grep -cE 'BUG:|kernel BUG at|WARNING:|general protection|refcount_t|list_add corruption|list_del corruption|Oops|KASAN|UBSAN|soft lockup|hard LOCKUP|hung task|blocked for more than|RCU stall|self-detected stall'
 }
 
 # fs_rmmod_ok: unload the module (namespaces of earlier steps are torn down
@@ -162,4 +151,25 @@ fs_pktgen()
 	done
 	grep -m1 -A1 '^Result' "$f" | tr '\n' ' '
 	echo
+}
+
+# fs_pktgen_ns NS DEV COUNT [KEY VALUE]...: fs_pktgen in namespace NS
+# (/proc/net/pktgen is per namespace).
+fs_pktgen_ns()
+{
+	local ns=$1
+	shift
+	ip netns exec "$ns" bash -c "$(declare -f fs_pktgen); fs_pktgen $(printf '%q ' "$@")"
+}
+
+# fs_pktgen_sent RESULT: packets offered to the qdisc in fs_pktgen's
+# result line: pktgen counts accepted ones ("OK: ... N (...)") and refused
+# ones (NET_XMIT_DROP: "errors: N") apart, and retries until COUNT were
+# accepted.
+fs_pktgen_sent()
+{
+	local ok err
+	ok=$(sed -n 's/.*OK: [0-9]*([^)]*) usec, \([0-9]*\) (.*/\1/p' <<<"$1")
+	err=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' <<<"$1")
+	echo $((${ok:-0} + ${err:-0}))
 }

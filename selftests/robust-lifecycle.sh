@@ -36,30 +36,14 @@ else
 	A_ITER=20 B_ITER=3 C_SECS=8 C_ENTRIES=2000 D_PKTS=30000 C_FLOWS_MAX=262144
 fi
 
-# pktgen runs in NS0 (its /proc/net/pktgen is per namespace).
-pktgen() { n0 bash -c "$(declare -f fs_pktgen); fs_pktgen $*"; }
-# Packets offered to the qdisc: pktgen counts accepted ones ("sofar") and
-# refused ones (NET_XMIT_DROP: "errors") apart, and retries until COUNT
-# were accepted.
-pktgen_sent()
-{
-	local ok err
-	ok=$(sed -n 's/.*OK: [0-9]*([^)]*) usec, \([0-9]*\) (.*/\1/p' <<<"$1")
-	err=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' <<<"$1")
-	echo $((${ok:-0} + ${err:-0}))
-}
-
-# No IPv6 on the dummy: no router solicitation or MLD report may share its
-# qdisc with pktgen's packets (the tests count those exactly).
-ip -n "$NS0" link add dm0 type dummy || fs_skip "no dummy device"
-n0 sysctl -qw net.ipv6.conf.dm0.disable_ipv6=1
-ip -n "$NS0" link set dm0 up
+# No IPv6 on the dummy: pktgen's packets alone in its qdisc (counted exactly).
+fs_dummy "$NS0" dm0 v4only || fs_skip "no dummy device"
 
 # ---------------------------------------------------------------------------
 # A. qdisc lifecycle under traffic
 out=$(fs_tmp)
 fs_bg "$NS1" "$UDPSEQ" recv 9000 -t 3600000 -i 3600000 >"$out" 2>&1
-wait_for 10 grep -q ready "$out" || fs_skip "receiver did not start"
+check "A: receiver ready" wait_for 10 grep -q ready "$out"
 fs_bg "$NS0" "$UDPSEQ" send 10.100.0.2 9000 100000000 -r 500 -f 16 -s 200 >/dev/null 2>&1
 spid=$BG_PID
 
@@ -92,11 +76,9 @@ check "A: $nops add/change/replace/delete operations under traffic (tc -b)" \
 	n0 tc -b "$batch"
 fs_log "A: $A_ITER rounds, $nops operations in $((SECONDS - t0)) s"
 n0 tc qdisc replace dev veth0 root handle 1: flowshape stale_after 10s
-sleep 1
-check "A: traffic still flows after the churn (ping)" fs_ping "$NS0" 10.100.0.2 5 0.1
-kill $spid 2>/dev/null
-wait $spid 2>/dev/null
-sleep 0.5
+check "A: traffic still flows after the churn (5 of 5 pings answered)" \
+	fs_ping_all "$NS0" 10.100.0.2 5 0.1
+fs_stop $spid
 check_invariants "$NS0" veth0 "A"
 n0 tc qdisc del dev veth0 root
 
@@ -124,8 +106,7 @@ check_eq "B: rmmod/insmod cycles under traffic" "$B_ITER" "$ok_cycles"
 check "B: module loaded at the end" fs_loaded
 check "B: traffic on the other qdisc kept flowing" \
 	test "$(n0 tc -s -j qdisc show dev veth0 | jq '[.[] | select(.kind == "fq_codel")][0].packets')" -gt 0
-kill $spid 2>/dev/null
-wait $spid 2>/dev/null
+fs_stop $spid
 n0 tc qdisc del dev veth0 root 2>/dev/null
 
 # ---------------------------------------------------------------------------
@@ -142,9 +123,9 @@ cpid=$BG_PID
 sent=0 rounds=0 maxflows=0
 t0=$SECONDS
 while kill -0 $cpid 2>/dev/null; do
-	res=$(pktgen dm0 40000 dst_min 10.0.1.0 dst_max 10.15.255.255 flag IPDST_RND \
+	res=$(fs_pktgen_ns "$NS0" dm0 40000 dst_min 10.0.1.0 dst_max 10.15.255.255 flag IPDST_RND \
 		udp_src_min 1 udp_src_max 65535 flag UDPSRC_RND udp_dst_min 9 udp_dst_max 9)
-	s=$(pktgen_sent "$res")
+	s=$(fs_pktgen_sent "$res")
 	sent=$((sent + ${s:-0}))
 	rounds=$((rounds + 1))
 	f=$(fs_xstat_text "$NS0" dm0 flows)
@@ -165,7 +146,7 @@ check_eq "C: every churn message acked" 0 "$crc"
 check "C: churn ran (ticks > 0)" test "$(kv ticks "$(tail -n1 "$churn")")" -gt 0
 check "C: many flows active ($maxflows >= 10000)" test "$maxflows" -ge 10000
 check "C: flows <= max_flows" test "$maxflows" -le "$C_FLOWS_MAX"
-wait_for 10 fs_drained "$NS0" dm0
+check "C: queue drained" wait_for 10 fs_drained "$NS0" dm0
 check_invariants "$NS0" dm0 "C"
 check_eq "C: every packet offered was queued or dropped" "$sent" \
 	"$((XS[enqueued] + XS[drops]))"
@@ -178,11 +159,11 @@ tol=$(fs_slab_tolerance)
 MAXF=4096
 check "D: qdisc with max_flows $MAXF, flow_idle 3600s" \
 	n0 tc qdisc add dev dm0 root handle 1: flowshape max_flows $MAXF buckets 1024 flow_idle 3600s
-res=$(pktgen dm0 "$D_PKTS" dst_min 10.0.0.1 dst_max 10.255.255.254 flag IPDST_RND \
+res=$(fs_pktgen_ns "$NS0" dm0 "$D_PKTS" dst_min 10.0.0.1 dst_max 10.255.255.254 flag IPDST_RND \
 	udp_src_min 1 udp_src_max 65535 flag UDPSRC_RND)
-sent=$(pktgen_sent "$res")
+sent=$(fs_pktgen_sent "$res")
 fs_log "D: pktgen: $res"
-wait_for 10 fs_drained "$NS0" dm0
+check "D: queue drained" wait_for 10 fs_drained "$NS0" dm0
 slab1=$(fs_slab_objs)
 check_invariants "$NS0" dm0 "D"
 check_eq "D: every packet offered was queued or dropped" "$sent" "$((XS[enqueued] + XS[drops]))"
@@ -200,10 +181,10 @@ check "D: flow cache back to baseline after delete ($slab2 vs $slab0 +- $tol)" \
 
 check "D: qdisc with max_flows $MAXF, flow_idle 1ms (idle flows collected)" \
 	n0 tc qdisc add dev dm0 root handle 1: flowshape max_flows $MAXF buckets 256 flow_idle 1ms
-res=$(pktgen dm0 "$D_PKTS" dst_min 10.0.0.1 dst_max 10.255.255.254 flag IPDST_RND \
+res=$(fs_pktgen_ns "$NS0" dm0 "$D_PKTS" dst_min 10.0.0.1 dst_max 10.255.255.254 flag IPDST_RND \
 	udp_src_min 1 udp_src_max 65535 flag UDPSRC_RND)
-sent=$(pktgen_sent "$res")
-wait_for 10 fs_drained "$NS0" dm0
+sent=$(fs_pktgen_sent "$res")
+check "D/gc: queue drained" wait_for 10 fs_drained "$NS0" dm0
 check_invariants "$NS0" dm0 "D/gc"
 check_eq "D/gc: every packet offered was queued or dropped" "$sent" "$((XS[enqueued] + XS[drops]))"
 check "D/gc: idle flows were collected (gc_flows ${XS[gc_flows]})" test "${XS[gc_flows]}" -gt 0
@@ -230,11 +211,12 @@ check_invariants "$NS0" veth0 "E"
 check "E: device up" ip -n "$NS0" link set veth0 up
 mac1=$(n1 cat /sys/class/net/veth1/address)
 ip -n "$NS0" neigh replace 10.100.0.2 lladdr "$mac1" dev veth0 nud permanent
-wait_for 5 bash -c "ip netns exec $NS0 ip link show veth0 | grep -q 'state UP'"
+check "E: veth0 up again" \
+	wait_for 5 bash -c "ip netns exec $NS0 ip link show veth0 | grep -q 'state UP'"
 out2=$(fs_tmp)
 fs_bg "$NS1" "$UDPSEQ" recv 9002 -n 20 -t 20000 -i 3000 >"$out2" 2>&1
 rpid=$BG_PID
-wait_for 10 grep -q ready "$out2"
+check "E: receiver ready" wait_for 10 grep -q ready "$out2"
 n0 "$UDPSEQ" send 10.100.0.2 9002 20 -s 200 >/dev/null
 wait "$rpid"
 check_eq "E: after up, delayed packets are delivered again" 20 "$(kv received "$(tail -n1 "$out2")")"

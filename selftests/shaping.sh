@@ -6,8 +6,9 @@
 #   2. delay mode adds cw*c' + lw*l' to the echo request (ping RTT);
 #   3. spread mode spaces a flow's packets by delay*len/quantum, and leaves
 #      a flow to an unaffected destination alone;
-#   4. levels at or below a threshold give no delay, above it the rescaled
-#      amount, and a threshold of 1 disables the term;
+#   4. levels at or below a threshold give no delay (exactly: 0 ns listed,
+#      no packet delayed), one ppm above it already the rescaled amount,
+#      and a threshold of 1 disables the term;
 #   5. max_delay caps the delay;
 #   6. smoothing makes a flow's delay converge geometrically;
 #  16. release accuracy: no early release, bounded lateness.
@@ -28,7 +29,7 @@ fs_netns_pair || fs_skip "cannot build the veth pair"
 TOL=${FS_TOL_MS:-15}
 UNAFFECTED=10.100.1.2
 fs_peer_addr $UNAFFECTED || fs_skip "cannot add a receiver address"
-for a in 10.200.1.2 10.200.2.2 10.200.3.2; do
+for a in 10.200.1.2 10.200.2.2 10.200.3.2 10.200.4.2; do
 	fs_peer_addr $a || fs_skip "cannot add a receiver address"
 done
 
@@ -118,20 +119,22 @@ spread_run()
 	gap_ns=$(awk -v d="$d_ns" -v l="$len" -v q=$QUANTUM 'BEGIN { printf "%.0f", d * l / q }')
 	fs_log "len $len (payload $payload): gap $(fs_ms "$gap_ns") ms per packet"
 	out_a=$(fs_tmp) out_b=$(fs_tmp)
-	fs_recv_start 9000 "$out_a" -n $N -t 20000 -i 3000
+	check "spread $len: shaped flow's receiver ready" \
+		fs_recv_start 9000 "$out_a" -n $N -t 20000 -i 3000
 	local pa=$RECV_PID
-	fs_recv_start 9001 "$out_b" -n $N -t 20000 -i 3000
+	check "spread $len: unaffected flow's receiver ready" \
+		fs_recv_start 9001 "$out_b" -n $N -t 20000 -i 3000
 	local pb=$RECV_PID
 	# Set again right before the burst: on a loaded host the previous
 	# run can outlast stale_after, and a stale entry would not shape.
 	fs_change veth0 dest 10.100.0.2/32 load 0.5
-	n0 "$UDPSEQ" send 10.100.0.2 9000 $N -s "$payload" >/dev/null &
+	fs_bg "$NS0" "$UDPSEQ" send 10.100.0.2 9000 $N -s "$payload" >/dev/null
 	n0 "$UDPSEQ" send $UNAFFECTED 9001 $N -s "$payload" >/dev/null
 	wait "$pa" "$pb"
 	ra=$(tail -n1 "$out_a") rb=$(tail -n1 "$out_b")
 	fs_log "shaped:     $ra"
 	fs_log "unaffected: $rb"
-	span_a=$(($(kv span_us "$ra") * 1000)) span_b=$(($(kv span_us "$rb") * 1000))
+	span_a=$(fs_t2ns "$(kv span_us "$ra")us") span_b=$(fs_t2ns "$(kv span_us "$rb")us")
 	check_eq "spread $len: shaped flow all received" $N "$(kv received "$ra")"
 	check_eq "spread $len: unaffected flow all received" $N "$(kv received "$rb")"
 	check_eq "spread $len: no reordering" 0 "$(kv reordered "$ra")"
@@ -166,18 +169,49 @@ dests=$(fs_dests "$NS0" veth0)
 for a in 10.200.1.2 10.200.2.2 10.200.3.2; do
 	read -r c l <<<"${LV[$a]}"
 	e=$(fs_formula_ns "$CW" 0.4 "$c" "$LW" 0.5 "$l" "$MAXD")
-	got=$(jq -r --arg p "$a/32" '.[] | select(.dest == $p) | .delay' <<<"$dests")
+	got=$(fs_dest_in "$dests" "$a/32" .delay)
 	# ppm levels: error <= weight * 2e-6; text listing rounds to ~1%.
 	check "thresholds: listed delay of $a ($got) == formula $e" \
 		fcmp "${got:-(-1)} >= $e * 0.99 - 100 && ${got:-(-1)} <= $e * 1.01 + 100"
 done
 # Entries set again (bare: levels kept) before each measurement: a stale
 # entry gives no delay either, which would make these checks pass vacuously.
-refresh4() { fs_change veth0 dest 10.200.1.2 dest 10.200.2.2 dest 10.200.3.2; }
+# The boundary exactly, where an RTT cannot tell: at both thresholds the
+# listed delay is 0 ns and the kernel delays no packet; one ppm above
+# either threshold the delay is already the rescaled amount (the kernel's
+# integer arithmetic: level above = floor(1e6 / (1e6 - threshold)) ppm,
+# 1 ppm -> 40 ns for congestion, 2 ppm -> 40 ns for load), so a boundary
+# that is off fails here: shown once with fs_level_above() (kernel/dest.c)
+# built with "level <= threshold + 1", where both 1-ppm entries listed
+# 0 ns and 0 of 5 pings were delayed ("not ok" three times).  Flipping
+# "level <= threshold" to "level < threshold" there passes, as it must:
+# at level == threshold the excess is 0 either way, so no test can tell
+# the two apart.
+check_eq "thresholds: at the thresholds, listed delay 0 ns" 0 \
+	"$(fs_dest_in "$dests" 10.200.1.2/32 .delay)"
+check "thresholds: 1 ppm above congestion_threshold (at load_threshold)" \
+	fs_change veth0 dest 10.200.4.2 congestion 0.400001 load 0.5
+check_eq "thresholds: 1 ppm above congestion_threshold: listed delay 40 ns" 40 \
+	"$(fs_dest "$NS0" veth0 10.200.4.2/32 .delay)"
+check "thresholds: 1 ppm above load_threshold (at congestion_threshold)" \
+	fs_change veth0 dest 10.200.4.2 congestion 0.4 load 0.500001
+check_eq "thresholds: 1 ppm above load_threshold: listed delay 40 ns" 40 \
+	"$(fs_dest "$NS0" veth0 10.200.4.2/32 .delay)"
+refresh4() { fs_change veth0 dest 10.200.1.2 dest 10.200.2.2 dest 10.200.3.2 dest 10.200.4.2; }
 refresh4
+d0=$(fs_xstat "$NS0" veth0 delayed)
 fs_ping "$NS0" 10.200.1.2 10 0.02
 check "thresholds: at the thresholds no delay (RTT lower quartile $PING_P25)" \
 	fcmp "$PING_P25 < $BASE_MED + $FS_NODELAY_TOL_MS"
+check_eq "thresholds: at the thresholds no packet delayed (xstats delayed)" \
+	"$d0" "$(fs_xstat "$NS0" veth0 delayed)"
+# The 40 ns one ppm above give no RTT to see, but every packet counts as
+# delayed (its departure is after its arrival).
+refresh4
+d0=$(fs_xstat "$NS0" veth0 delayed)
+fs_ping "$NS0" 10.200.4.2 5 0.02
+check_eq "thresholds: 1 ppm above, all 5 ping requests delayed" \
+	"$((d0 + 5))" "$(fs_xstat "$NS0" veth0 delayed)"
 refresh4
 fs_ping "$NS0" 10.200.2.2 10 0.02
 check "thresholds: below the thresholds no delay (RTT lower quartile $PING_P25)" \
@@ -190,12 +224,13 @@ check "thresholds: above, median RTT $PING_MED < $exp + baseline + $TOL" \
 	fcmp "$PING_MED < $exp + $BASE_MED + $TOL"
 # A threshold of 1 turns the load term off entirely.
 check "thresholds: load_threshold 1" fs_change veth0 load_threshold 1 \
-	dest 10.200.1.2 dest 10.200.2.2 dest 10.200.3.2
+	dest 10.200.1.2 dest 10.200.2.2 dest 10.200.3.2 dest 10.200.4.2
 exp_ns=$(fs_formula_ns "$CW" 0.4 0.7 "$LW" 1 0.75 "$MAXD")
-got=$(fs_dest "$NS0" veth0 10.200.3.2/32 | jq -r .delay)
+got=$(fs_dest "$NS0" veth0 10.200.3.2/32 .delay)
 check "thresholds: load_threshold 1: listed delay $got == $exp_ns (congestion only)" \
 	fcmp "${got:-(-1)} >= $exp_ns * 0.99 - 100 && ${got:-(-1)} <= $exp_ns * 1.01 + 100"
 exp=$(fs_ms "$exp_ns")
+refresh4
 fs_ping "$NS0" 10.200.3.2 10 0.05
 check "thresholds: load_threshold 1: min RTT $PING_MIN in [$exp - 1, $exp + 9)" \
 	fcmp "$PING_MIN >= $exp - 1 && $PING_MIN < $exp + 9"
@@ -208,7 +243,7 @@ check "max_delay: qdisc cw 200ms ct 0, max_delay 15ms" \
 check "max_delay: dest congestion 1" fs_change veth0 dest 10.100.0.2 congestion 1
 exp_ns=$(fs_formula_ns "$(fs_ns 200)" 0 1 0 0 0 "$(fs_ns 15)")
 exp=$(fs_ms "$exp_ns")
-got=$(fs_dest "$NS0" veth0 10.100.0.2/32 | jq -r .delay)
+got=$(fs_dest "$NS0" veth0 10.100.0.2/32 .delay)
 check "max_delay: listed delay $got == $exp_ns" \
 	fcmp "${got:-(-1)} >= $exp_ns * 0.99 && ${got:-(-1)} <= $exp_ns * 1.01"
 fs_ping "$NS0" 10.100.0.2 10 0.05
@@ -235,12 +270,12 @@ check "smoothing: dest congestion 0" fs_change veth0 dest 10.100.0.2 congestion 
 # seconds on a loaded host.
 SN=20
 out=$(fs_tmp)
-fs_recv_start 9002 "$out" -n $SN -t 30000 -i 3000
+check "smoothing: receiver ready" fs_recv_start 9002 "$out" -n $SN -t 30000 -i 3000
 rpid=$RECV_PID
-n0 "$UDPSEQ" send 10.100.0.2 9002 $SN -r 5 -s 100 >/dev/null &
-spid=$!
-wait_for 10 fs_xstat_ge "$NS0" veth0 enqueued 3 ||
-	fs_log "smoothing: enqueued did not reach 3"
+fs_bg "$NS0" "$UDPSEQ" send 10.100.0.2 9002 $SN -r 5 -s 100 >/dev/null
+spid=$BG_PID
+check "smoothing: flow under way (3 packets enqueued) before the change" \
+	wait_for 10 fs_xstat_ge "$NS0" veth0 enqueued 3
 check "smoothing: entry raised to congestion 1 mid-flow" \
 	fs_change veth0 dest 10.100.0.2 congestion 1
 wait "$spid" "$rpid"
