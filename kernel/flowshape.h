@@ -38,6 +38,8 @@ struct fs_params {
 	u32 smoothing;			/* ppm */
 	u32 default_congestion;		/* ppm */
 	u32 default_load;		/* ppm */
+	u32 bypass_mark;
+	u32 bypass_mask;		/* 0: no mark bypasses */
 	u8 mode;
 	u64 flow_idle;			/* ns */
 	u64 congestion_weight;		/* ns */
@@ -172,6 +174,7 @@ struct fs_sched_data {
 	u64 stat_watchdog;
 	u64 stat_released;
 	u64 stat_purged;
+	u64 stat_control;
 };
 
 /* The packet's departure time rides in the qdisc's private cb. */

@@ -85,6 +85,8 @@ static const struct nla_policy fs_policy[TCA_FLOWSHAPE_MAX + 1] = {
 	[TCA_FLOWSHAPE_DEST_FLUSH]	= { .type = NLA_FLAG },
 	[TCA_FLOWSHAPE_MAX_DESTS]	= { .type = NLA_U32 },
 	[TCA_FLOWSHAPE_PAD]		= { .type = NLA_REJECT },
+	[TCA_FLOWSHAPE_BYPASS_MARK]	= { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_BYPASS_MASK]	= { .type = NLA_U32 },
 };
 
 /* The policy has checked the length: 1, 4 or 8 bytes by type. */
@@ -187,6 +189,22 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 	if (err)
 		return err;
 
+	if (tb[TCA_FLOWSHAPE_BYPASS_MARK] || tb[TCA_FLOWSHAPE_BYPASS_MASK]) {
+		u32 mark = tb[TCA_FLOWSHAPE_BYPASS_MARK] ?
+			   nla_get_u32(tb[TCA_FLOWSHAPE_BYPASS_MARK]) :
+			   q->p.bypass_mark;
+		u32 mask = tb[TCA_FLOWSHAPE_BYPASS_MASK] ?
+			   nla_get_u32(tb[TCA_FLOWSHAPE_BYPASS_MASK]) :
+			   q->p.bypass_mask;
+
+		/* A mark with bits the mask ignores could never match. */
+		if (mark & ~mask) {
+			NL_SET_ERR_MSG(extack,
+				       "flowshape: bypass_mark has bits outside bypass_mask");
+			return -EINVAL;
+		}
+	}
+
 	if (tb[TCA_FLOWSHAPE_BUCKETS]) {
 		buckets = nla_get_u32(tb[TCA_FLOWSHAPE_BUCKETS]);
 		if (!is_power_of_2(buckets)) {
@@ -243,6 +261,8 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 	fs_set_u32(&q->p.default_congestion, tb[TCA_FLOWSHAPE_DEFAULT_CONGESTION]);
 	fs_set_u32(&q->p.default_load, tb[TCA_FLOWSHAPE_DEFAULT_LOAD]);
 	fs_set_u32(&q->p.max_dests, tb[TCA_FLOWSHAPE_MAX_DESTS]);
+	fs_set_u32(&q->p.bypass_mark, tb[TCA_FLOWSHAPE_BYPASS_MARK]);
+	fs_set_u32(&q->p.bypass_mask, tb[TCA_FLOWSHAPE_BYPASS_MASK]);
 	if (tb[TCA_FLOWSHAPE_MODE])
 		WRITE_ONCE(q->p.mode, nla_get_u8(tb[TCA_FLOWSHAPE_MODE]));
 	if (nb) {
@@ -301,7 +321,9 @@ int fs_dump(struct Qdisc *sch, struct sk_buff *skb)
 			READ_ONCE(p->default_congestion)) ||
 	    nla_put_u32(skb, TCA_FLOWSHAPE_DEFAULT_LOAD,
 			READ_ONCE(p->default_load)) ||
-	    nla_put_u32(skb, TCA_FLOWSHAPE_MAX_DESTS, READ_ONCE(p->max_dests)))
+	    nla_put_u32(skb, TCA_FLOWSHAPE_MAX_DESTS, READ_ONCE(p->max_dests)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_BYPASS_MARK, READ_ONCE(p->bypass_mark)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_BYPASS_MASK, READ_ONCE(p->bypass_mask)))
 		goto nla_put_failure;
 
 	return nla_nest_end(skb, opts);
@@ -338,6 +360,7 @@ int fs_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.watchdog_armed = q->stat_watchdog;
 	st.released = q->stat_released;
 	st.purged = q->stat_purged;
+	st.control_packets = q->stat_control;
 	st.flows = q->flows;
 	st.throttled_flows = q->throttled_flows;
 	if (q->throttled_flows && q->time_next_throttled > now)

@@ -14,6 +14,10 @@
  * packet due now whose flow has nothing queued takes the internal FIFO:
  * under normal conditions flowshape costs a flow lookup over a FIFO.
  *
+ * Control traffic (skb->priority TC_PRIO_CONTROL, or skb->mark matching
+ * bypass_mark under bypass_mask) takes the internal FIFO at once, counted
+ * in control_packets: it is never delayed.
+ *
  * Accounting: every packet offered is queued (enqueued) or dropped with a
  * cause (drops_limit, drops_flow_limit); enqueued = released + purged +
  * qlen, all in skbs (a GSO packet is one; bstats counts its segments).
@@ -83,6 +87,20 @@ static u64 fs_departure(struct fs_sched_data *q, struct fs_flow *f,
 	return t;
 }
 
+/*
+ * Control traffic (routing protocols, health checks, the agent's probes)
+ * is never shaped: like sch_fq's internal flow, it takes the internal
+ * FIFO, served first.  It may pass packets of its own flow that wait.
+ */
+static bool fs_is_control(const struct fs_sched_data *q,
+			  const struct sk_buff *skb)
+{
+	u32 mask = q->p.bypass_mask;
+
+	return skb->priority == TC_PRIO_CONTROL ||
+	       (mask && (skb->mark & mask) == q->p.bypass_mark);
+}
+
 static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 			     struct sk_buff **to_free)
 {
@@ -97,6 +115,19 @@ static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 	}
 
 	now = ktime_get_ns();
+	if (unlikely(fs_is_control(q, skb))) {
+		cb = fs_skb_cb(skb);
+		cb->time_to_send = now;
+		cb->delayed = 0;
+		q->stat_control++;
+		q->stat_passed++;
+		q->stat_enqueued++;
+		qdisc_qstats_backlog_inc(sch, skb);
+		sch->q.qlen++;
+		fs_flow_queue_add(&q->internal, skb);
+		return NET_XMIT_SUCCESS;
+	}
+
 	f = fs_flow_classify(q, skb, now);
 	/* The overflow flow aggregates many flows: only limit bounds it. */
 	if (unlikely(f->qlen >= q->p.flow_limit && f != &q->overflow)) {

@@ -3,7 +3,9 @@
  * udpseq: a UDP sender/receiver with sequence numbers, for the selftests.
  *
  *   udpseq send ADDR PORT COUNT [-s SIZE] [-r PPS] [-f FLOWS] [-b BASEPORT]
+ *                                [-p PRIORITY]
  *   udpseq recv PORT [-n COUNT] [-t TIMEOUT_MS] [-i IDLE_MS] [-6]
+ *                    [-w WARMUP_MS]
  *   udpseq tcpsend ADDR PORT BYTES
  *   udpseq tcprecv PORT [-t TIMEOUT_MS]
  *
@@ -13,6 +15,11 @@
  * The receiver stops after COUNT packets, after IDLE_MS without a packet
  * (once one arrived), or after TIMEOUT_MS, and prints one line of
  * key=value pairs that the shell tests parse.
+ *
+ * -p sets SO_PRIORITY on the sending sockets (7 is TC_PRIO_CONTROL).
+ * -w makes the receiver also report what arrived after WARMUP_MS from the
+ * first packet: win_received, win_span_us and win_flow_counts (packets per
+ * flow id, comma-separated, flows 0..highest seen), for rate and fairness.
  *
  * tcpsend/tcprecv move BYTES over one TCP connection (bulk writes, so the
  * stack builds GSO packets) and print sent_bytes=N / received_bytes=N:
@@ -68,7 +75,9 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: udpseq send ADDR PORT COUNT [-s SIZE] [-r PPS] [-f FLOWS] [-b BASEPORT]\n"
+		"                                  [-p PRIORITY]\n"
 		"       udpseq recv PORT [-n COUNT] [-t TIMEOUT_MS] [-i IDLE_MS] [-6]\n"
+		"                        [-w WARMUP_MS]\n"
 		"       udpseq tcpsend ADDR PORT BYTES\n"
 		"       udpseq tcprecv PORT [-t TIMEOUT_MS]\n");
 	return 2;
@@ -92,6 +101,8 @@ static int parse_ul(const char *s, unsigned long max, unsigned long *out)
 static int cmd_send(int argc, char **argv)
 {
 	unsigned long count, size = 64, pps = 0, flows = 1, baseport = 0, v;
+	unsigned long prio = 0;
+	bool set_prio = false;
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
 	int socks[MAX_FLOWS];
 	char buf[65536];
@@ -104,7 +115,7 @@ static int cmd_send(int argc, char **argv)
 	if (parse_ul(argv[3], ~0ul, &count))
 		return 2;
 	optind = 4;
-	while ((opt = getopt(argc, argv, "s:r:f:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:r:f:b:p:")) != -1) {
 		switch (opt) {
 		case 's':
 			if (parse_ul(optarg, sizeof(buf), &size))
@@ -121,6 +132,11 @@ static int cmd_send(int argc, char **argv)
 		case 'b':
 			if (parse_ul(optarg, 65535, &baseport))
 				return 2;
+			break;
+		case 'p':
+			if (parse_ul(optarg, 0x7fffffff, &prio))
+				return 2;
+			set_prio = true;
 			break;
 		default:
 			return usage();
@@ -139,6 +155,15 @@ static int cmd_send(int argc, char **argv)
 		if (socks[v] < 0) {
 			perror("udpseq: socket");
 			return 1;
+		}
+		if (set_prio) {
+			int pv = (int)prio;
+
+			if (setsockopt(socks[v], SOL_SOCKET, SO_PRIORITY, &pv,
+				       sizeof(pv)) < 0) {
+				perror("udpseq: SO_PRIORITY");
+				return 1;
+			}
 		}
 		if (baseport) {
 			struct sockaddr_storage ss = { 0 };
@@ -207,6 +232,9 @@ static int cmp_u64(const void *a, const void *b)
 static int cmd_recv(int argc, char **argv)
 {
 	unsigned long port, expect = 0, timeout_ms = 10000, idle_ms = 1000;
+	unsigned long warmup_ms = 0, max_flow = 0;
+	uint64_t win_n = 0, win_first = 0, win_last = 0, *win_count;
+	bool win = false;
 	uint64_t first = 0, last = 0, start, reordered = 0, dups = 0, n = 0;
 	uint64_t *lat, sum = 0;
 	int rcvbuf = 8 << 20;
@@ -221,7 +249,7 @@ static int cmd_recv(int argc, char **argv)
 	if (parse_ul(argv[1], 65535, &port))
 		return 2;
 	optind = 2;
-	while ((opt = getopt(argc, argv, "n:t:i:6")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:i:6w:")) != -1) {
 		switch (opt) {
 		case 'n':
 			if (parse_ul(optarg, 100000000, &expect))
@@ -237,6 +265,11 @@ static int cmd_recv(int argc, char **argv)
 			break;
 		case '6':
 			v6 = true;
+			break;
+		case 'w':
+			if (parse_ul(optarg, 3600000, &warmup_ms))
+				return 2;
+			win = true;
 			break;
 		default:
 			return usage();
@@ -273,7 +306,8 @@ static int cmd_recv(int argc, char **argv)
 
 	next_seq = calloc(MAX_FLOWS, sizeof(*next_seq));
 	lat = calloc(expect ? expect : 1000000, sizeof(*lat));
-	if (!next_seq || !lat)
+	win_count = calloc(MAX_FLOWS, sizeof(*win_count));
+	if (!next_seq || !lat || !win_count)
 		return 1;
 
 	start = now_ns();
@@ -307,6 +341,15 @@ static int cmd_recv(int argc, char **argv)
 		if (!n)
 			first = now;
 		last = now;
+		if (win && now - first >= warmup_ms * 1000000ull) {
+			if (!win_n)
+				win_first = now;
+			win_last = now;
+			win_n++;
+			win_count[h.flow]++;
+			if (h.flow > max_flow)
+				max_flow = h.flow;
+		}
 		if (!next_seq[h.flow])
 			flows_seen++;
 		/* next_seq holds seq + 1 of the highest seen in the flow. */
@@ -345,6 +388,17 @@ static int cmd_recv(int argc, char **argv)
 		       mn / 1000, m ? sum / m / 1000 : 0, p50 / 1000, p99 / 1000,
 		       mx / 1000);
 	}
+	if (win) {
+		unsigned long f;
+
+		printf("win_received=%" PRIu64 " win_span_us=%" PRIu64
+		       " win_flow_counts=", win_n,
+		       win_n ? (win_last - win_first) / 1000 : 0);
+		for (f = 0; f <= max_flow; f++)
+			printf("%s%" PRIu64, f ? "," : "", win_count[f]);
+		printf("\n");
+	}
+	free(win_count);
 	free(lat);
 	free(next_seq);
 	close(fd);

@@ -77,6 +77,12 @@ const struct fs_param fs_params[FS_PARAM_COUNT] = {
 	[FS_P_MAX_DESTS] = {
 		"max_dests", FS_KIND_COUNT, 1, 65535, "4096",
 		"an entry count 1..65535" },
+	[FS_P_BYPASS_MARK] = {
+		"bypass_mark", FS_KIND_COUNT, 0, UINT32_MAX, "0",
+		"a decimal mark 0..4294967295" },
+	[FS_P_BYPASS_MASK] = {
+		"bypass_mask", FS_KIND_COUNT, 0, UINT32_MAX, "0",
+		"a decimal mask 0..4294967295 (0: no mark bypasses)" },
 };
 
 static const char *const fs_mode_names[FS_MODE_COUNT] = {

@@ -51,6 +51,8 @@ static const unsigned short fs_attr[FS_PARAM_COUNT] = {
 	[FS_P_DEFAULT_CONGESTION]	= TCA_FLOWSHAPE_DEFAULT_CONGESTION,
 	[FS_P_DEFAULT_LOAD]		= TCA_FLOWSHAPE_DEFAULT_LOAD,
 	[FS_P_MAX_DESTS]		= TCA_FLOWSHAPE_MAX_DESTS,
+	[FS_P_BYPASS_MARK]		= TCA_FLOWSHAPE_BYPASS_MARK,
+	[FS_P_BYPASS_MASK]		= TCA_FLOWSHAPE_BYPASS_MASK,
 };
 
 /*
@@ -99,6 +101,7 @@ static void explain(void)
 		"		[ quantum SIZE ] [ timer_slack TIME ] [ stale_after TIME ]\n"
 		"		[ default_congestion FRACTION ] [ default_load FRACTION ]\n"
 		"		[ max_dests NUMBER ] [ flush_dests ]\n"
+		"		[ bypass_mark NUMBER bypass_mask NUMBER ]\n"
 		"		[ dest PREFIX [ congestion FRACTION ] [ load FRACTION ] ]...\n"
 		"		[ dest PREFIX delete ]...\n"
 		"TIME     := NUMBER{ns|us|ms|s}   e.g. 200us, 10ms, 3s\n"
@@ -595,6 +598,11 @@ static int flowshape_print_xstats(struct qdisc_util *qu, FILE *f,
 		fs_print_count(" released %llu", "released", st.released);
 		fs_print_count(" purged %llu", "purged", st.purged);
 	}
+	if (RTA_PAYLOAD(xstats) >= offsetof(struct tc_flowshape_xstats,
+					    control_packets) +
+				   sizeof(st.control_packets))
+		fs_print_count(" control_packets %llu", "control_packets",
+			       st.control_packets);
 	print_nl();
 
 	fs_print_count("  drops_limit %llu", "drops_limit", st.drops_limit);

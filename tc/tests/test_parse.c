@@ -595,6 +595,8 @@ static const struct {
 	{ "default_congestion", FS_KIND_LEVEL, 0, 1000000, "0" },
 	{ "default_load", FS_KIND_LEVEL, 0, 1000000, "0" },
 	{ "max_dests", FS_KIND_COUNT, 1, 65535, "4096" },
+	{ "bypass_mark", FS_KIND_COUNT, 0, 4294967295u, "0" },
+	{ "bypass_mask", FS_KIND_COUNT, 0, 4294967295u, "0" },
 };
 
 static void test_params_match_spec(void **state)

@@ -70,6 +70,16 @@ enum {
 					 * 1..65535
 					 */
 	TCA_FLOWSHAPE_PAD,
+	/* Appended: an older module refuses none of these (it ignores
+	 * unknown attributes), so a reader checks the dump for them.
+	 */
+	TCA_FLOWSHAPE_BYPASS_MARK,	/* u32: skb->mark value that bypasses
+					 * shaping, under BYPASS_MASK
+					 */
+	TCA_FLOWSHAPE_BYPASS_MASK,	/* u32: bits of skb->mark compared with
+					 * BYPASS_MARK; 0 (default): no mark
+					 * bypasses
+					 */
 	__TCA_FLOWSHAPE_MAX
 };
 
@@ -148,6 +158,11 @@ struct tc_flowshape_xstats {
 					 */
 	__u64	purged;			/* packets freed by a reset (device down,
 					 * qdisc replaced) without being sent
+					 */
+	__u64	control_packets;	/* packets that bypassed shaping through
+					 * the internal queue: skb->priority
+					 * TC_PRIO_CONTROL or the bypass mark
+					 * (also counted in passed)
 					 */
 };
 
