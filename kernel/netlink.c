@@ -61,6 +61,8 @@ static const struct fs_range fs_ranges[] = {
 	  "flowshape: default_load out of range (0..1000000 ppm)" },
 	{ TCA_FLOWSHAPE_MAX_DESTS, 1, 65535,
 	  "flowshape: max_dests out of range (1..65535)" },
+	{ TCA_FLOWSHAPE_RATE_SCOPE, 0, __FLOWSHAPE_SCOPE_MAX - 1,
+	  "flowshape: rate_scope out of range (0 flow, 1 destination)" },
 };
 
 static const struct nla_policy fs_policy[TCA_FLOWSHAPE_MAX + 1] = {
@@ -87,6 +89,7 @@ static const struct nla_policy fs_policy[TCA_FLOWSHAPE_MAX + 1] = {
 	[TCA_FLOWSHAPE_PAD]		= { .type = NLA_REJECT },
 	[TCA_FLOWSHAPE_BYPASS_MARK]	= { .type = NLA_U32 },
 	[TCA_FLOWSHAPE_BYPASS_MASK]	= { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_RATE_SCOPE]	= { .type = NLA_U8 },
 };
 
 /* The policy has checked the length: 1, 4 or 8 bytes by type. */
@@ -142,6 +145,7 @@ void fs_params_default(struct fs_params *p)
 		.default_congestion	= 0,
 		.default_load		= 0,
 		.mode			= FLOWSHAPE_MODE_SPREAD,
+		.rate_scope		= FLOWSHAPE_SCOPE_DEST,
 		.flow_idle		= 3 * NSEC_PER_SEC,
 		.congestion_weight	= 10 * NSEC_PER_MSEC,
 		.load_weight		= 10 * NSEC_PER_MSEC,
@@ -265,6 +269,9 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 	fs_set_u32(&q->p.bypass_mask, tb[TCA_FLOWSHAPE_BYPASS_MASK]);
 	if (tb[TCA_FLOWSHAPE_MODE])
 		WRITE_ONCE(q->p.mode, nla_get_u8(tb[TCA_FLOWSHAPE_MODE]));
+	if (tb[TCA_FLOWSHAPE_RATE_SCOPE])
+		WRITE_ONCE(q->p.rate_scope,
+			   nla_get_u8(tb[TCA_FLOWSHAPE_RATE_SCOPE]));
 	if (nb) {
 		ob = q->buckets;
 		fs_flow_rehash(q, nb, buckets);
@@ -323,7 +330,8 @@ int fs_dump(struct Qdisc *sch, struct sk_buff *skb)
 			READ_ONCE(p->default_load)) ||
 	    nla_put_u32(skb, TCA_FLOWSHAPE_MAX_DESTS, READ_ONCE(p->max_dests)) ||
 	    nla_put_u32(skb, TCA_FLOWSHAPE_BYPASS_MARK, READ_ONCE(p->bypass_mark)) ||
-	    nla_put_u32(skb, TCA_FLOWSHAPE_BYPASS_MASK, READ_ONCE(p->bypass_mask)))
+	    nla_put_u32(skb, TCA_FLOWSHAPE_BYPASS_MASK, READ_ONCE(p->bypass_mask)) ||
+	    nla_put_u8(skb, TCA_FLOWSHAPE_RATE_SCOPE, READ_ONCE(p->rate_scope)))
 		goto nla_put_failure;
 
 	return nla_nest_end(skb, opts);

@@ -42,16 +42,19 @@ static u64 fs_flow_delay(struct fs_sched_data *q, struct fs_flow *f,
 	u32 smoothing = q->p.smoothing;
 	u64 target;
 
-	/* A flow keeps its match until the table's structure changes. */
-	if (unlikely(f->dest_gen != gen)) {
-		f->dest = fs_dest_lookup(t, skb);
+	/* A flow keeps its match until the table's structure changes;
+	 * without memory for its aggregate it has none and tries again.
+	 */
+	if (unlikely(f->dest_gen != gen) &&
+	    fs_flow_set_dest(q, f, fs_dest_lookup(t, skb)))
 		f->dest_gen = gen;
-	}
 
-	if (f->dest) {
-		target = READ_ONCE(f->dest->delay_ns);
+	if (f->agg) {
+		const struct fs_dest *e = f->agg->dest;
+
+		target = READ_ONCE(e->delay_ns);
 		/* Fail open: an entry nobody refreshes stops delaying. */
-		if (fs_dest_is_stale(f->dest, q->p.stale_after, now)) {
+		if (fs_dest_is_stale(e, q->p.stale_after, now)) {
 			q->stat_stale++;
 			target = 0;
 		}
@@ -59,7 +62,8 @@ static u64 fs_flow_delay(struct fs_sched_data *q, struct fs_flow *f,
 		target = q->default_delay;
 	}
 
-	if (smoothing && f->packets)
+	/* (A flow that never sent has no departure yet: no history.) */
+	if (smoothing && f->last_departure)
 		target = div_u64(f->applied_delay * smoothing +
 				 target * (FLOWSHAPE_LEVEL_ONE - smoothing),
 				 FLOWSHAPE_LEVEL_ONE);
@@ -72,13 +76,23 @@ static u64 fs_departure(struct fs_sched_data *q, struct fs_flow *f,
 {
 	u64 t, edt = ktime_to_ns(skb->tstamp);
 
-	if (q->p.mode == FLOWSHAPE_MODE_DELAY)
+	if (q->p.mode == FLOWSHAPE_MODE_DELAY) {
 		t = now + delay;
-	else if (delay)
-		t = f->last_departure +
-		    div_u64(delay * qdisc_pkt_len(skb), q->p.quantum);
-	else
+	} else if (delay) {
+		u64 gap = div_u64(delay * qdisc_pkt_len(skb), q->p.quantum);
+
+		/* The destination's rate, quantum / delay, shared by its
+		 * active flows (this one counted): each gets 1/n of it.
+		 */
+		if (f->agg && q->p.rate_scope == FLOWSHAPE_SCOPE_DEST) {
+			fs_flow_count(f);
+			gap *= f->agg->active;
+		}
+		f->gap_us = (u32)min_t(u64, div_u64(gap, NSEC_PER_USEC), U32_MAX);
+		t = f->last_departure + gap;
+	} else {
 		t = now;
+	}
 
 	t = max3(t, now, f->last_departure);
 	/* Honour a stack-given departure time in our clock. */
@@ -129,6 +143,7 @@ static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 	}
 
 	f = fs_flow_classify(q, skb, now);
+	fs_flow_linger(q, now);
 	/* The overflow flow aggregates many flows: only limit bounds it. */
 	if (unlikely(f->qlen >= q->p.flow_limit && f != &q->overflow)) {
 		q->stat_drops_flow_limit++;
@@ -139,7 +154,6 @@ static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 	t = fs_departure(q, f, skb, delay, now);
 	f->last_departure = t;
 	f->last_active = now;
-	f->packets++;
 
 	cb = fs_skb_cb(skb);
 	cb->time_to_send = t;
@@ -293,6 +307,7 @@ static int flowshape_init(struct Qdisc *sch, struct nlattr *opt,
 	fs_params_default(&q->p);
 	sch->limit = q->p.limit;
 	q->overflow.dest_gen = ~0U;
+	q->aggs = RB_ROOT;
 	INIT_LIST_HEAD(&q->idle_flows);
 
 	if (fs_sched_init(q))

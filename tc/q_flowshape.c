@@ -30,6 +30,9 @@ _Static_assert(FS_PPM_ONE == FLOWSHAPE_LEVEL_ONE, "level scale");
 _Static_assert((int)FS_MODE_SPREAD == (int)FLOWSHAPE_MODE_SPREAD &&
 	       (int)FS_MODE_DELAY == (int)FLOWSHAPE_MODE_DELAY &&
 	       (int)FS_MODE_COUNT == (int)__FLOWSHAPE_MODE_MAX, "mode values");
+_Static_assert((int)FS_SCOPE_FLOW == (int)FLOWSHAPE_SCOPE_FLOW &&
+	       (int)FS_SCOPE_DEST == (int)FLOWSHAPE_SCOPE_DEST &&
+	       (int)FS_SCOPE_COUNT == (int)__FLOWSHAPE_SCOPE_MAX, "scope values");
 
 /* The attribute carrying each parameter of fs_params[]. */
 static const unsigned short fs_attr[FS_PARAM_COUNT] = {
@@ -53,6 +56,7 @@ static const unsigned short fs_attr[FS_PARAM_COUNT] = {
 	[FS_P_MAX_DESTS]		= TCA_FLOWSHAPE_MAX_DESTS,
 	[FS_P_BYPASS_MARK]		= TCA_FLOWSHAPE_BYPASS_MARK,
 	[FS_P_BYPASS_MASK]		= TCA_FLOWSHAPE_BYPASS_MASK,
+	[FS_P_RATE_SCOPE]		= TCA_FLOWSHAPE_RATE_SCOPE,
 };
 
 /*
@@ -94,7 +98,7 @@ static void explain(void)
 	fprintf(stderr,
 		"Usage: ... flowshape [ limit PACKETS ] [ flow_limit PACKETS ]\n"
 		"		[ buckets NUMBER ] [ max_flows NUMBER ] [ flow_idle TIME ]\n"
-		"		[ mode { spread | delay } ]\n"
+		"		[ mode { spread | delay } ] [ rate_scope { flow | destination } ]\n"
 		"		[ congestion_weight TIME ] [ load_weight TIME ]\n"
 		"		[ congestion_threshold FRACTION ] [ load_threshold FRACTION ]\n"
 		"		[ max_delay TIME ] [ smoothing FRACTION ]\n"
@@ -152,6 +156,11 @@ static int fs_parse_value(const struct fs_param *p, const char *arg,
 		break;
 	case FS_KIND_MODE:
 		ok = fs_parse_mode(arg, &mode) == FS_OK;
+		if (ok)
+			*val = mode;
+		break;
+	case FS_KIND_SCOPE:
+		ok = fs_parse_scope(arg, &mode) == FS_OK;
 		if (ok)
 			*val = mode;
 		break;
@@ -285,6 +294,7 @@ static size_t fs_param_space(const struct fs_param *p)
 	case FS_KIND_TIME:
 		return RTA_SPACE(sizeof(__u64));
 	case FS_KIND_MODE:
+	case FS_KIND_SCOPE:
 		return RTA_SPACE(sizeof(__u8));
 	default:
 		return RTA_SPACE(sizeof(__u32));
@@ -379,6 +389,7 @@ static int fs_add_options(struct nlmsghdr *n, const struct fs_request *r)
 			err |= addattr64(n, FS_MSG_MAX, fs_attr[i], r->val[i]);
 			break;
 		case FS_KIND_MODE:
+		case FS_KIND_SCOPE:
 			err |= addattr8(n, FS_MSG_MAX, fs_attr[i], r->val[i]);
 			break;
 		default:
@@ -511,6 +522,16 @@ static void fs_print_param(const struct fs_param *p, struct rtattr *rta)
 			mode = b;
 		}
 		print_string(PRINT_ANY, p->name, "mode %s ", mode);
+		return;
+	case FS_KIND_SCOPE:
+		if (RTA_PAYLOAD(rta) < sizeof(__u8))
+			return;
+		mode = fs_scope_name(rta_getattr_u8(rta));
+		if (!mode) {
+			snprintf(b, sizeof(b), "%u", rta_getattr_u8(rta));
+			mode = b;
+		}
+		print_string(PRINT_ANY, p->name, "rate_scope %s ", mode);
 		return;
 	default:
 		break;

@@ -34,6 +34,19 @@ enum flowshape_mode {
 	__FLOWSHAPE_MODE_MAX
 };
 
+/* What a destination entry's delay paces in spread mode. */
+enum flowshape_rate_scope {
+	/* Each flow: a gap of delay per quantum per flow; N flows to the
+	 * destination get N quanta per delay together.
+	 */
+	FLOWSHAPE_SCOPE_FLOW,
+	/* The destination's aggregate: one quantum per delay in all, shared
+	 * equally by its flows with packets queued.
+	 */
+	FLOWSHAPE_SCOPE_DEST,
+	__FLOWSHAPE_SCOPE_MAX
+};
+
 /* TCA_OPTIONS of qdisc kind "flowshape" */
 enum {
 	TCA_FLOWSHAPE_UNSPEC,
@@ -79,6 +92,9 @@ enum {
 	TCA_FLOWSHAPE_BYPASS_MASK,	/* u32: bits of skb->mark compared with
 					 * BYPASS_MARK; 0 (default): no mark
 					 * bypasses
+					 */
+	TCA_FLOWSHAPE_RATE_SCOPE,	/* u8: enum flowshape_rate_scope,
+					 * default FLOWSHAPE_SCOPE_DEST
 					 */
 	__TCA_FLOWSHAPE_MAX
 };
