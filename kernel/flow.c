@@ -67,7 +67,6 @@ static struct fs_flow *fs_flow_alloc(struct fs_sched_data *q, u32 hash,
 	}
 	f->hash = hash;
 	f->dest_gen = ~0U;
-	f->last_active = now;
 	/* IDLE and not yet on the idle list: a new flow's first packet
 	 * either queues it (fs_flow_leave_idle) or passes through the
 	 * internal FIFO (fs_flow_touch_idle adds it to the list).
@@ -193,7 +192,8 @@ static void fs_flow_gc(struct fs_sched_data *q, u64 now)
 		struct fs_flow *f = list_first_entry(&q->idle_flows,
 						     struct fs_flow, idle_node);
 
-		if (now - f->last_active <= idle)
+		/* Idle: its last packet has left (never later than now). */
+		if (f->last_departure + idle >= now)
 			break;
 		fs_idle_unlink(q, f);
 		rb_erase(&f->hash_node, &q->buckets[f->hash & q->bucket_mask]);

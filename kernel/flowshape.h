@@ -48,6 +48,8 @@ struct fs_params {
 	u64 max_delay;			/* ns */
 	u64 timer_slack;		/* ns */
 	u64 stale_after;		/* ns */
+	u64 aqm_target;			/* ns, 0: off */
+	u64 aqm_interval;		/* ns */
 };
 
 enum fs_flow_state {
@@ -73,6 +75,7 @@ struct fs_flow {
 	u32 gap_us;			/* its last spread gap, us (rate_scope) */
 	u8 state;			/* enum fs_flow_state */
 	u8 counted;			/* in its aggregate's active count */
+	u16 aqm_count;			/* AQM signals this episode, 0: none */
 
 	struct sk_buff *tail;
 	union {
@@ -86,7 +89,8 @@ struct fs_flow {
 	u64 time_next;			/* head's due time while throttled, ns */
 	u64 last_departure;		/* latest departure given, ns */
 	u64 applied_delay;		/* smoothed (EWMA) delay, ns */
-	u64 last_active;		/* last enqueue, ns */
+	u32 aqm_first_above;		/* AQM times, ns >> 10 (0: none) */
+	u32 aqm_next;
 };
 
 /* One destination entry.  Levels and times are read locklessly by the
@@ -200,11 +204,14 @@ struct fs_sched_data {
 	u64 stat_released;
 	u64 stat_purged;
 	u64 stat_control;
+	u64 stat_ecn_marks;
+	u64 stat_drops_aqm;
 };
 
 /* The packet's departure time rides in the qdisc's private cb. */
 struct fs_skb_cb {
 	u64 time_to_send;		/* ns, CLOCK_MONOTONIC */
+	u32 excess_us;			/* queue beyond the intended delay */
 	u8 delayed;			/* time_to_send > arrival */
 };
 

@@ -63,6 +63,10 @@ static const struct fs_range fs_ranges[] = {
 	  "flowshape: max_dests out of range (1..65535)" },
 	{ TCA_FLOWSHAPE_RATE_SCOPE, 0, __FLOWSHAPE_SCOPE_MAX - 1,
 	  "flowshape: rate_scope out of range (0 flow, 1 destination)" },
+	{ TCA_FLOWSHAPE_AQM_TARGET, 0, NSEC_PER_SEC,
+	  "flowshape: aqm_target out of range (0 off, ..1 s, in ns)" },
+	{ TCA_FLOWSHAPE_AQM_INTERVAL, NSEC_PER_MSEC, FS_NS_MAX,
+	  "flowshape: aqm_interval out of range (1 ms..10 s, in ns)" },
 };
 
 static const struct nla_policy fs_policy[TCA_FLOWSHAPE_MAX + 1] = {
@@ -90,6 +94,8 @@ static const struct nla_policy fs_policy[TCA_FLOWSHAPE_MAX + 1] = {
 	[TCA_FLOWSHAPE_BYPASS_MARK]	= { .type = NLA_U32 },
 	[TCA_FLOWSHAPE_BYPASS_MASK]	= { .type = NLA_U32 },
 	[TCA_FLOWSHAPE_RATE_SCOPE]	= { .type = NLA_U8 },
+	[TCA_FLOWSHAPE_AQM_TARGET]	= { .type = NLA_U64 },
+	[TCA_FLOWSHAPE_AQM_INTERVAL]	= { .type = NLA_U64 },
 };
 
 /* The policy has checked the length: 1, 4 or 8 bytes by type. */
@@ -152,6 +158,8 @@ void fs_params_default(struct fs_params *p)
 		.max_delay		= 50 * NSEC_PER_MSEC,
 		.timer_slack		= 10 * NSEC_PER_USEC,
 		.stale_after		= 5 * NSEC_PER_SEC,
+		.aqm_target		= 5 * NSEC_PER_MSEC,
+		.aqm_interval		= 100 * NSEC_PER_MSEC,
 	};
 }
 
@@ -269,6 +277,8 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 	fs_set_u32(&q->p.bypass_mask, tb[TCA_FLOWSHAPE_BYPASS_MASK]);
 	if (tb[TCA_FLOWSHAPE_MODE])
 		WRITE_ONCE(q->p.mode, nla_get_u8(tb[TCA_FLOWSHAPE_MODE]));
+	fs_set_u64(&q->p.aqm_target, tb[TCA_FLOWSHAPE_AQM_TARGET]);
+	fs_set_u64(&q->p.aqm_interval, tb[TCA_FLOWSHAPE_AQM_INTERVAL]);
 	if (tb[TCA_FLOWSHAPE_RATE_SCOPE])
 		WRITE_ONCE(q->p.rate_scope,
 			   nla_get_u8(tb[TCA_FLOWSHAPE_RATE_SCOPE]));
@@ -331,7 +341,9 @@ int fs_dump(struct Qdisc *sch, struct sk_buff *skb)
 	    nla_put_u32(skb, TCA_FLOWSHAPE_MAX_DESTS, READ_ONCE(p->max_dests)) ||
 	    nla_put_u32(skb, TCA_FLOWSHAPE_BYPASS_MARK, READ_ONCE(p->bypass_mark)) ||
 	    nla_put_u32(skb, TCA_FLOWSHAPE_BYPASS_MASK, READ_ONCE(p->bypass_mask)) ||
-	    nla_put_u8(skb, TCA_FLOWSHAPE_RATE_SCOPE, READ_ONCE(p->rate_scope)))
+	    nla_put_u8(skb, TCA_FLOWSHAPE_RATE_SCOPE, READ_ONCE(p->rate_scope)) ||
+	    fs_put_u64(skb, TCA_FLOWSHAPE_AQM_TARGET, READ_ONCE(p->aqm_target)) ||
+	    fs_put_u64(skb, TCA_FLOWSHAPE_AQM_INTERVAL, READ_ONCE(p->aqm_interval)))
 		goto nla_put_failure;
 
 	return nla_nest_end(skb, opts);
@@ -369,6 +381,8 @@ int fs_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.released = q->stat_released;
 	st.purged = q->stat_purged;
 	st.control_packets = q->stat_control;
+	st.ecn_marks = q->stat_ecn_marks;
+	st.drops_aqm = q->stat_drops_aqm;
 	st.flows = q->flows;
 	st.throttled_flows = q->throttled_flows;
 	if (q->throttled_flows && q->time_next_throttled > now)

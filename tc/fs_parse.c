@@ -86,6 +86,13 @@ const struct fs_param fs_params[FS_PARAM_COUNT] = {
 	[FS_P_RATE_SCOPE] = {
 		"rate_scope", FS_KIND_SCOPE, 0, FS_SCOPE_COUNT - 1, "destination",
 		"flow or destination" },
+	[FS_P_AQM_TARGET] = {
+		"aqm_target", FS_KIND_TIME, 0, FS_NSEC_PER_SEC, "5ms",
+		"a time 0..1s (0: AQM off)" },
+	[FS_P_AQM_INTERVAL] = {
+		"aqm_interval", FS_KIND_TIME,
+		FS_NSEC_PER_MSEC, 10 * FS_NSEC_PER_SEC, "100ms",
+		"a time 1ms..10s" },
 };
 
 static const char *const fs_scope_names[FS_SCOPE_COUNT] = {

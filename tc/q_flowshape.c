@@ -57,6 +57,8 @@ static const unsigned short fs_attr[FS_PARAM_COUNT] = {
 	[FS_P_BYPASS_MARK]		= TCA_FLOWSHAPE_BYPASS_MARK,
 	[FS_P_BYPASS_MASK]		= TCA_FLOWSHAPE_BYPASS_MASK,
 	[FS_P_RATE_SCOPE]		= TCA_FLOWSHAPE_RATE_SCOPE,
+	[FS_P_AQM_TARGET]		= TCA_FLOWSHAPE_AQM_TARGET,
+	[FS_P_AQM_INTERVAL]		= TCA_FLOWSHAPE_AQM_INTERVAL,
 };
 
 /*
@@ -106,6 +108,7 @@ static void explain(void)
 		"		[ default_congestion FRACTION ] [ default_load FRACTION ]\n"
 		"		[ max_dests NUMBER ] [ flush_dests ]\n"
 		"		[ bypass_mark NUMBER bypass_mask NUMBER ]\n"
+		"		[ aqm_target TIME ] [ aqm_interval TIME ]\n"
 		"		[ dest PREFIX [ congestion FRACTION ] [ load FRACTION ] ]...\n"
 		"		[ dest PREFIX delete ]...\n"
 		"TIME     := NUMBER{ns|us|ms|s}   e.g. 200us, 10ms, 3s\n"
@@ -624,6 +627,11 @@ static int flowshape_print_xstats(struct qdisc_util *qu, FILE *f,
 				   sizeof(st.control_packets))
 		fs_print_count(" control_packets %llu", "control_packets",
 			       st.control_packets);
+	if (RTA_PAYLOAD(xstats) >= offsetof(struct tc_flowshape_xstats,
+					    drops_aqm) + sizeof(st.drops_aqm)) {
+		fs_print_count(" ecn_marks %llu", "ecn_marks", st.ecn_marks);
+		fs_print_count(" drops_aqm %llu", "drops_aqm", st.drops_aqm);
+	}
 	print_nl();
 
 	fs_print_count("  drops_limit %llu", "drops_limit", st.drops_limit);

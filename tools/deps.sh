@@ -22,6 +22,7 @@ PKGS=(
 	prometheus prometheus-node-exporter
 	qemu-system-x86 busybox-static
 	gnuplot-nox bpftrace
+	iperf3 ethtool
 )
 
 check_only=0

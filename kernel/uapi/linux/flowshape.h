@@ -96,6 +96,13 @@ enum {
 	TCA_FLOWSHAPE_RATE_SCOPE,	/* u8: enum flowshape_rate_scope,
 					 * default FLOWSHAPE_SCOPE_DEST
 					 */
+	TCA_FLOWSHAPE_AQM_TARGET,	/* u64 ns: queue beyond the intended
+					 * departure a flow may keep, 0 (AQM
+					 * off)..1 s, default 5 ms
+					 */
+	TCA_FLOWSHAPE_AQM_INTERVAL,	/* u64 ns: AQM interval, 1 ms..10 s,
+					 * default 100 ms
+					 */
 	__TCA_FLOWSHAPE_MAX
 };
 
@@ -170,7 +177,7 @@ struct tc_flowshape_xstats {
 					 * and the drops, a GSO packet counts once;
 					 * the qdisc's "sent N pkt" counts its
 					 * segments.  enqueued = released + purged
-					 * + qlen, always.
+					 * + drops_aqm + qlen, always.
 					 */
 	__u64	purged;			/* packets freed by a reset (device down,
 					 * qdisc replaced) without being sent
@@ -180,6 +187,8 @@ struct tc_flowshape_xstats {
 					 * TC_PRIO_CONTROL or the bypass mark
 					 * (also counted in passed)
 					 */
+	__u64	ecn_marks;		/* packets CE-marked by the AQM */
+	__u64	drops_aqm;		/* packets dropped by the AQM (not ECT) */
 };
 
 #endif /* _UAPI_LINUX_FLOWSHAPE_H */
