@@ -158,7 +158,7 @@ void fs_params_default(struct fs_params *p)
 		.max_delay		= 50 * NSEC_PER_MSEC,
 		.timer_slack		= 10 * NSEC_PER_USEC,
 		.stale_after		= 5 * NSEC_PER_SEC,
-		.aqm_target		= 5 * NSEC_PER_MSEC,
+		.aqm_target		= 0,	/* off: see flowshape.rst */
 		.aqm_interval		= 100 * NSEC_PER_MSEC,
 	};
 }

@@ -7,7 +7,8 @@
 # (rate_scope destination: delay = 1514 B / 475 kB/s = 3.19 ms).  Paced
 # flows keep growing their window: without the AQM their queue moves into
 # flowshape (RTT of seconds, flow_limit drops).  With it (aqm_target 5 ms,
-# aqm_interval 100 ms, the defaults), the mean TCP RTT the senders measure
+# the advised value; aqm_interval 100 ms, the default; the AQM is off by
+# default), the mean TCP RTT the senders measure
 # (TCP_INFO, iperf3's mean_rtt) stays below 100 ms with 4 streams and
 # below 250 ms with 16 (a fair share is then one MTU per ~50 ms: a window
 # of 2-4 packets is the floor), and with ECN the AQM marks instead of
@@ -69,14 +70,15 @@ ecn() { ip netns exec "$NSC" sysctl -qw net.ipv4.tcp_ecn="$1"
 	ip netns exec "$NSS" sysctl -qw net.ipv4.tcp_ecn="$1"; }
 
 ecn 0
-fs_section "AQM off (aqm_target 0), 4 streams: the queue moves into flowshape"
-check "qdisc aqm_target 0" fresh aqm_target 0
+fs_section "AQM off (the default), 4 streams: the queue moves into flowshape"
+check "qdisc, AQM off by default" fresh
+check_eq "dump: aqm_target 0 (off) by default" 0 "$(fs_qopt "$NSF" fout aqm_target)"
 check "4 streams ran (entry stale for <= 1% of packets)" tcp 4
 check "AQM off: mean RTT $RTT ms > 250 ms (the problem)" fcmp "$RTT > 250"
 check_eq "AQM off: drops_aqm 0" 0 "${XS[drops_aqm]}"
 
-fs_section "AQM on (defaults), no ECN, 4 streams"
-check "qdisc defaults" fresh
+fs_section "AQM on (aqm_target 5ms), no ECN, 4 streams"
+check "qdisc aqm_target 5ms" fresh aqm_target 5ms
 check_eq "dump: aqm_target 5 ms" 5000000 "$(fs_qopt "$NSF" fout aqm_target)"
 check_eq "dump: aqm_interval 100 ms" 100000000 "$(fs_qopt "$NSF" fout aqm_interval)"
 check "4 streams ran (entry stale for <= 1% of packets)" tcp 4
@@ -87,13 +89,13 @@ check_eq "4 streams, no ECN: no marks" 0 "${XS[ecn_marks]}"
 check "4 streams: goodput $MBPS Mbit/s >= 0.8 x 3.8" fcmp "$MBPS >= 0.8 * 3.8"
 
 fs_section "AQM on, no ECN, 16 streams"
-check "qdisc defaults" fresh
+check "qdisc aqm_target 5ms" fresh aqm_target 5ms
 check "16 streams ran (entry stale for <= 1% of packets)" tcp 16
 check "16 streams: mean RTT $RTT ms < 250 ms" fcmp "$RTT < 250"
 
 fs_section "AQM on, ECN, 4 streams: marks instead of drops"
 ecn 1
-check "qdisc defaults" fresh
+check "qdisc aqm_target 5ms" fresh aqm_target 5ms
 check "4 streams ran (entry stale for <= 1% of packets)" tcp 4
 check "ECN: mean RTT $RTT ms < 100 ms" fcmp "$RTT < 100"
 check "ECN: packets marked (ecn_marks ${XS[ecn_marks]} > 0)" test "${XS[ecn_marks]:-0}" -gt 0

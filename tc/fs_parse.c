@@ -87,7 +87,7 @@ const struct fs_param fs_params[FS_PARAM_COUNT] = {
 		"rate_scope", FS_KIND_SCOPE, 0, FS_SCOPE_COUNT - 1, "destination",
 		"flow or destination" },
 	[FS_P_AQM_TARGET] = {
-		"aqm_target", FS_KIND_TIME, 0, FS_NSEC_PER_SEC, "5ms",
+		"aqm_target", FS_KIND_TIME, 0, FS_NSEC_PER_SEC, "0",
 		"a time 0..1s (0: AQM off)" },
 	[FS_P_AQM_INTERVAL] = {
 		"aqm_interval", FS_KIND_TIME,

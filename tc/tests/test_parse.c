@@ -619,7 +619,7 @@ static const struct {
 	{ "bypass_mark", FS_KIND_COUNT, 0, 4294967295u, "0" },
 	{ "bypass_mask", FS_KIND_COUNT, 0, 4294967295u, "0" },
 	{ "rate_scope", FS_KIND_SCOPE, 0, 1, "destination" },
-	{ "aqm_target", FS_KIND_TIME, 0, 1 * SEC, "5ms" },
+	{ "aqm_target", FS_KIND_TIME, 0, 1 * SEC, "0" },
 	{ "aqm_interval", FS_KIND_TIME, 1 * MS, 10 * SEC, "100ms" },
 };
 

@@ -98,7 +98,7 @@ enum {
 					 */
 	TCA_FLOWSHAPE_AQM_TARGET,	/* u64 ns: queue beyond the intended
 					 * departure a flow may keep, 0 (AQM
-					 * off)..1 s, default 5 ms
+					 * off, default)..1 s; 5 ms advised
 					 */
 	TCA_FLOWSHAPE_AQM_INTERVAL,	/* u64 ns: AQM interval, 1 ms..10 s,
 					 * default 100 ms
