@@ -84,7 +84,6 @@ static struct fs_flow *fs_flow_alloc(struct fs_sched_data *q, u32 hash,
 	}
 	f->hash = hash;
 	f->dest_gen = ~0U;
-	f->last_active = now;
 	/* IDLE and not yet on the idle list: a new flow's first packet
 	 * either queues it (fs_flow_leave_idle) or passes through the
 	 * internal FIFO (fs_flow_touch_idle adds it to the list).
@@ -92,6 +91,108 @@ static struct fs_flow *fs_flow_alloc(struct fs_sched_data *q, u32 hash,
 	INIT_LIST_HEAD(&f->idle_node);
 	q->flows++;
 	return f;
+}
+
+static int fs_agg_cmp(const struct fs_agg *a, const struct fs_dest *e)
+{
+	if (a->family != e->family)
+		return a->family < e->family ? -1 : 1;
+	if (a->plen != e->plen)
+		return a->plen < e->plen ? -1 : 1;
+	return memcmp(a->addr, e->addr, sizeof(a->addr));
+}
+
+/* The aggregate of entry @e's prefix, with a reference; NULL: no memory. */
+static struct fs_agg *fs_agg_get(struct fs_sched_data *q,
+				 const struct fs_dest *e)
+{
+	struct rb_node **p = &q->aggs.rb_node, *parent = NULL;
+	struct fs_agg *a;
+
+	while (*p) {
+		int c;
+
+		parent = *p;
+		a = rb_entry(parent, struct fs_agg, node);
+		c = fs_agg_cmp(a, e);
+		if (!c) {
+			a->refs++;
+			return a;
+		}
+		p = c > 0 ? &parent->rb_left : &parent->rb_right;
+	}
+	a = kzalloc(sizeof(*a), GFP_ATOMIC | __GFP_NOWARN);
+	if (unlikely(!a))
+		return NULL;
+	memcpy(a->addr, e->addr, sizeof(a->addr));
+	a->family = e->family;
+	a->plen = e->plen;
+	a->refs = 1;
+	rb_link_node(&a->node, parent, p);
+	rb_insert_color(&a->node, &q->aggs);
+	return a;
+}
+
+static void fs_agg_put(struct fs_sched_data *q, struct fs_agg *a)
+{
+	if (a && !--a->refs) {
+		rb_erase(&a->node, &q->aggs);
+		kfree(a);
+	}
+}
+
+/*
+ * Point @f at the aggregate of entry @e (NULL: no entry), moving its
+ * active count along.  False when the aggregate could not be allocated:
+ * the flow is then left without an entry (no delay: fail open) and the
+ * caller retries on its next packet.
+ */
+bool fs_flow_set_dest(struct fs_sched_data *q, struct fs_flow *f,
+		      const struct fs_dest *e)
+{
+	struct fs_agg *a = NULL;
+	bool ok = true;
+
+	if (e) {
+		a = fs_agg_get(q, e);
+		if (a) {
+			a->dest = e;
+		} else {
+			q->stat_alloc_errors++;
+			ok = false;
+		}
+	}
+	if (f->counted) {
+		f->agg->active--;
+		f->counted = 0;
+	}
+	fs_agg_put(q, f->agg);
+	f->agg = a;
+	return ok;
+}
+
+/*
+ * Uncount idle flows whose last gap has run out, from q->linger on, at
+ * most FS_GC_MAX per call.  The list is in the order flows went idle,
+ * which is close to the order their gaps run out; a flow whose gap is
+ * longer than the next ones' stops the walk until it runs out: the
+ * count errs on the high side (rates a little low), never the low.
+ */
+void fs_flow_linger(struct fs_sched_data *q, u64 now)
+{
+	int n = 0;
+
+	while (q->linger && n++ < FS_GC_MAX) {
+		struct fs_flow *f = q->linger;
+
+		if (f->counted) {
+			if (now < f->last_departure + f->gap_us * NSEC_PER_USEC)
+				break;
+			fs_flow_uncount(f);
+		}
+		q->linger = list_is_last(&f->idle_node, &q->idle_flows) ? NULL :
+			    list_next_entry(f, idle_node);
+	}
 }
 
 /*
@@ -108,10 +209,13 @@ static void fs_flow_gc(struct fs_sched_data *q, u64 now)
 		struct fs_flow *f = list_first_entry(&q->idle_flows,
 						     struct fs_flow, idle_node);
 
-		if (now - f->last_active <= idle)
+		/* Idle: its last packet has left (never later than now). */
+		if (f->last_departure + idle >= now)
 			break;
-		list_del(&f->idle_node);
+		fs_idle_unlink(q, f);
 		rb_erase(&f->hash_node, &q->buckets[f->hash & q->bucket_mask]);
+		fs_flow_uncount(f);
+		fs_agg_put(q, f->agg);
 		kmem_cache_free(fs_flow_cachep, f);
 		n++;
 	}
@@ -172,6 +276,14 @@ void fs_flow_free_all(struct Qdisc *sch)
 
 	fs_flow_queue_purge(&q->internal);
 	fs_flow_queue_purge(&q->overflow);
+	/* Every flow goes: so do the aggregates (none is used after). */
+	while ((n = rb_first(&q->aggs)) != NULL) {
+		rb_erase(n, &q->aggs);
+		kfree(rb_entry(n, struct fs_agg, node));
+	}
+	q->overflow.agg = NULL;
+	q->overflow.counted = 0;
+	q->overflow.dest_gen = ~0U;
 	if (!q->buckets)
 		return;
 	for (i = 0; i <= q->bucket_mask; i++) {
@@ -188,6 +300,7 @@ void fs_flow_free_all(struct Qdisc *sch)
 	}
 	q->flows = 0;
 	INIT_LIST_HEAD(&q->idle_flows);
+	q->linger = NULL;
 }
 
 /* Move every flow into @nb (n buckets).  Under the tree lock. */

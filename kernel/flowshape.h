@@ -38,13 +38,18 @@ struct fs_params {
 	u32 smoothing;			/* ppm */
 	u32 default_congestion;		/* ppm */
 	u32 default_load;		/* ppm */
+	u32 bypass_mark;
+	u32 bypass_mask;		/* 0: no mark bypasses */
 	u8 mode;
+	u8 rate_scope;			/* enum flowshape_rate_scope */
 	u64 flow_idle;			/* ns */
 	u64 congestion_weight;		/* ns */
 	u64 load_weight;		/* ns */
 	u64 max_delay;			/* ns */
 	u64 timer_slack;		/* ns */
 	u64 stale_after;		/* ns */
+	u64 aqm_target;			/* ns, 0: off */
+	u64 aqm_interval;		/* ns */
 };
 
 enum fs_flow_state {
@@ -62,13 +67,15 @@ enum fs_flow_state {
 struct fs_flow {
 	struct rb_node hash_node;	/* in its bucket, keyed by hash */
 	u32 hash;			/* skb_get_hash() key */
-	u32 dest_gen;			/* table generation of @dest */
-	const struct fs_dest *dest;	/* cached LPM result, NULL: default */
+	u32 dest_gen;			/* table generation of @agg's match */
+	struct fs_agg *agg;		/* its destination, NULL: default */
 	struct sk_buff *head;		/* FIFO of queued packets */
 	u32 qlen;
 	int credit;			/* DRR byte credit */
-	u32 packets;			/* enqueued, wrapping (0: no history yet) */
+	u32 gap_us;			/* its last spread gap, us (rate_scope) */
 	u8 state;			/* enum fs_flow_state */
+	u8 counted;			/* in its aggregate's active count */
+	u16 aqm_count;			/* AQM signals this episode, 0: none */
 
 	struct sk_buff *tail;
 	union {
@@ -82,7 +89,8 @@ struct fs_flow {
 	u64 time_next;			/* head's due time while throttled, ns */
 	u64 last_departure;		/* latest departure given, ns */
 	u64 applied_delay;		/* smoothed (EWMA) delay, ns */
-	u64 last_active;		/* last enqueue, ns */
+	u32 aqm_first_above;		/* AQM times, ns >> 10 (0: none) */
+	u32 aqm_next;
 };
 
 /* One destination entry.  Levels and times are read locklessly by the
@@ -96,6 +104,27 @@ struct fs_dest {
 	u32 load;			/* ppm */
 	u64 updated_ns;			/* ktime_get_ns() of the last set */
 	u64 delay_ns;			/* what the levels yield, before staleness */
+};
+
+/*
+ * The datapath's state of one destination entry, owned by the qdisc (the
+ * entries themselves are RCU-published and rewritten by updates): the
+ * flows matching it, and how many of them are active: they have packets
+ * queued, or their last departure's gap has not yet run out.  Keyed by
+ * the entry's prefix, so that it outlives table republishes; freed with
+ * its last flow.  Under the qdisc lock.
+ */
+struct fs_agg {
+	struct rb_node node;		/* in q->aggs, by prefix */
+	u8 addr[16];
+	u8 family;
+	u8 plen;
+	u32 refs;			/* flows pointing here */
+	u32 active;			/* of them, flows counted as active */
+	/* The entry in the table generation of the last flow that matched
+	 * it: valid for a flow whose dest_gen is the current generation.
+	 */
+	const struct fs_dest *dest;
 };
 
 struct fs_dest_group {
@@ -141,7 +170,9 @@ struct fs_sched_data {
 	struct rb_root_cached far;	/* throttled flows beyond it */
 	u64 time_next_throttled;	/* when to look again, or ~0 */
 	struct list_head idle_flows;	/* idle flows, oldest first, for GC */
+	struct fs_flow *linger;		/* first idle flow maybe still counted */
 	struct rb_root *buckets;
+	struct rb_root aggs;		/* struct fs_agg, by prefix */
 	u32 bucket_mask;
 	u32 flows;
 	u32 throttled_flows;
@@ -172,11 +203,15 @@ struct fs_sched_data {
 	u64 stat_watchdog;
 	u64 stat_released;
 	u64 stat_purged;
+	u64 stat_control;
+	u64 stat_ecn_marks;
+	u64 stat_drops_aqm;
 };
 
 /* The packet's departure time rides in the qdisc's private cb. */
 struct fs_skb_cb {
 	u64 time_to_send;		/* ns, CLOCK_MONOTONIC */
+	u32 excess_us;			/* queue beyond the intended delay */
 	u8 delayed;			/* time_to_send > arrival */
 };
 
@@ -196,31 +231,70 @@ struct rb_root *fs_buckets_alloc(u32 n);
 void fs_buckets_free(struct rb_root *b);
 void fs_flow_rehash(struct fs_sched_data *q, struct rb_root *nb, u32 n);
 void fs_flow_queue_purge(struct fs_flow *f);
+void fs_flow_linger(struct fs_sched_data *q, u64 now);
+bool fs_flow_set_dest(struct fs_sched_data *q, struct fs_flow *f,
+		      const struct fs_dest *e);
 
-/* @f (not the overflow flow) has nothing queued now: GC may take it. */
 /*
- * The idle list, in the order flows went idle, for the GC.  idle_node
- * shares space with the scheduling links: it is valid only while the flow
- * is IDLE, and the overflow flow (never freed) is never on the list.
+ * The idle list, in the order flows went idle, for the GC and for
+ * uncounting active flows whose gap ran out (q->linger: every flow before
+ * it is uncounted).  idle_node shares space with the scheduling links: it
+ * is valid only while the flow is IDLE, and the overflow flow (never
+ * freed) is never on the list.
  */
+static inline void fs_idle_unlink(struct fs_sched_data *q, struct fs_flow *f)
+{
+	if (q->linger == f)
+		q->linger = list_is_last(&f->idle_node, &q->idle_flows) ? NULL :
+			    list_next_entry(f, idle_node);
+	list_del(&f->idle_node);
+}
+
+static inline void fs_idle_append(struct fs_sched_data *q, struct fs_flow *f)
+{
+	list_add_tail(&f->idle_node, &q->idle_flows);
+	if (!q->linger && f->counted)
+		q->linger = f;
+}
+
+/* @f has nothing queued now: GC may take it. */
 static inline void fs_flow_went_idle(struct fs_sched_data *q, struct fs_flow *f)
 {
 	if (f != &q->overflow)
-		list_add_tail(&f->idle_node, &q->idle_flows);
+		fs_idle_append(q, f);
 }
 
 /* An IDLE flow had a packet that took the internal FIFO: still idle. */
 static inline void fs_flow_touch_idle(struct fs_sched_data *q, struct fs_flow *f)
 {
-	if (f != &q->overflow)
-		list_move_tail(&f->idle_node, &q->idle_flows);
+	if (f != &q->overflow) {
+		fs_idle_unlink(q, f);
+		fs_idle_append(q, f);
+	}
 }
 
 /* An IDLE flow gets a packet queued: off the idle list. */
 static inline void fs_flow_leave_idle(struct fs_sched_data *q, struct fs_flow *f)
 {
 	if (f != &q->overflow)
-		list_del(&f->idle_node);
+		fs_idle_unlink(q, f);
+}
+
+/* Active flows of an aggregate: see struct fs_agg. */
+static inline void fs_flow_count(struct fs_flow *f)
+{
+	if (f->agg && !f->counted) {
+		f->counted = 1;
+		f->agg->active++;
+	}
+}
+
+static inline void fs_flow_uncount(struct fs_flow *f)
+{
+	if (f->counted) {
+		f->counted = 0;
+		f->agg->active--;
+	}
 }
 
 static inline void fs_flow_queue_add(struct fs_flow *f, struct sk_buff *skb)

@@ -61,6 +61,12 @@ static const struct fs_range fs_ranges[] = {
 	  "flowshape: default_load out of range (0..1000000 ppm)" },
 	{ TCA_FLOWSHAPE_MAX_DESTS, 1, 65535,
 	  "flowshape: max_dests out of range (1..65535)" },
+	{ TCA_FLOWSHAPE_RATE_SCOPE, 0, __FLOWSHAPE_SCOPE_MAX - 1,
+	  "flowshape: rate_scope out of range (0 flow, 1 destination)" },
+	{ TCA_FLOWSHAPE_AQM_TARGET, 0, NSEC_PER_SEC,
+	  "flowshape: aqm_target out of range (0 off, ..1 s, in ns)" },
+	{ TCA_FLOWSHAPE_AQM_INTERVAL, NSEC_PER_MSEC, FS_NS_MAX,
+	  "flowshape: aqm_interval out of range (1 ms..10 s, in ns)" },
 };
 
 static const struct nla_policy fs_policy[TCA_FLOWSHAPE_MAX + 1] = {
@@ -85,6 +91,11 @@ static const struct nla_policy fs_policy[TCA_FLOWSHAPE_MAX + 1] = {
 	[TCA_FLOWSHAPE_DEST_FLUSH]	= { .type = NLA_FLAG },
 	[TCA_FLOWSHAPE_MAX_DESTS]	= { .type = NLA_U32 },
 	[TCA_FLOWSHAPE_PAD]		= { .type = NLA_REJECT },
+	[TCA_FLOWSHAPE_BYPASS_MARK]	= { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_BYPASS_MASK]	= { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_RATE_SCOPE]	= { .type = NLA_U8 },
+	[TCA_FLOWSHAPE_AQM_TARGET]	= { .type = NLA_U64 },
+	[TCA_FLOWSHAPE_AQM_INTERVAL]	= { .type = NLA_U64 },
 };
 
 /* The policy has checked the length: 1, 4 or 8 bytes by type. */
@@ -140,12 +151,15 @@ void fs_params_default(struct fs_params *p)
 		.default_congestion	= 0,
 		.default_load		= 0,
 		.mode			= FLOWSHAPE_MODE_SPREAD,
+		.rate_scope		= FLOWSHAPE_SCOPE_DEST,
 		.flow_idle		= 3 * NSEC_PER_SEC,
 		.congestion_weight	= 10 * NSEC_PER_MSEC,
 		.load_weight		= 10 * NSEC_PER_MSEC,
 		.max_delay		= 50 * NSEC_PER_MSEC,
 		.timer_slack		= 10 * NSEC_PER_USEC,
 		.stale_after		= 5 * NSEC_PER_SEC,
+		.aqm_target		= 0,	/* off: see flowshape.rst */
+		.aqm_interval		= 100 * NSEC_PER_MSEC,
 	};
 }
 
@@ -186,6 +200,22 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 	err = fs_check_ranges(tb, extack);
 	if (err)
 		return err;
+
+	if (tb[TCA_FLOWSHAPE_BYPASS_MARK] || tb[TCA_FLOWSHAPE_BYPASS_MASK]) {
+		u32 mark = tb[TCA_FLOWSHAPE_BYPASS_MARK] ?
+			   nla_get_u32(tb[TCA_FLOWSHAPE_BYPASS_MARK]) :
+			   q->p.bypass_mark;
+		u32 mask = tb[TCA_FLOWSHAPE_BYPASS_MASK] ?
+			   nla_get_u32(tb[TCA_FLOWSHAPE_BYPASS_MASK]) :
+			   q->p.bypass_mask;
+
+		/* A mark with bits the mask ignores could never match. */
+		if (mark & ~mask) {
+			NL_SET_ERR_MSG(extack,
+				       "flowshape: bypass_mark has bits outside bypass_mask");
+			return -EINVAL;
+		}
+	}
 
 	if (tb[TCA_FLOWSHAPE_BUCKETS]) {
 		buckets = nla_get_u32(tb[TCA_FLOWSHAPE_BUCKETS]);
@@ -253,8 +283,15 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 	fs_set_u32(&q->p.default_congestion, tb[TCA_FLOWSHAPE_DEFAULT_CONGESTION]);
 	fs_set_u32(&q->p.default_load, tb[TCA_FLOWSHAPE_DEFAULT_LOAD]);
 	fs_set_u32(&q->p.max_dests, tb[TCA_FLOWSHAPE_MAX_DESTS]);
+	fs_set_u32(&q->p.bypass_mark, tb[TCA_FLOWSHAPE_BYPASS_MARK]);
+	fs_set_u32(&q->p.bypass_mask, tb[TCA_FLOWSHAPE_BYPASS_MASK]);
 	if (tb[TCA_FLOWSHAPE_MODE])
 		WRITE_ONCE(q->p.mode, nla_get_u8(tb[TCA_FLOWSHAPE_MODE]));
+	fs_set_u64(&q->p.aqm_target, tb[TCA_FLOWSHAPE_AQM_TARGET]);
+	fs_set_u64(&q->p.aqm_interval, tb[TCA_FLOWSHAPE_AQM_INTERVAL]);
+	if (tb[TCA_FLOWSHAPE_RATE_SCOPE])
+		WRITE_ONCE(q->p.rate_scope,
+			   nla_get_u8(tb[TCA_FLOWSHAPE_RATE_SCOPE]));
 	if (nb) {
 		ob = q->buckets;
 		fs_flow_rehash(q, nb, buckets);
@@ -311,7 +348,12 @@ int fs_dump(struct Qdisc *sch, struct sk_buff *skb)
 			READ_ONCE(p->default_congestion)) ||
 	    nla_put_u32(skb, TCA_FLOWSHAPE_DEFAULT_LOAD,
 			READ_ONCE(p->default_load)) ||
-	    nla_put_u32(skb, TCA_FLOWSHAPE_MAX_DESTS, READ_ONCE(p->max_dests)))
+	    nla_put_u32(skb, TCA_FLOWSHAPE_MAX_DESTS, READ_ONCE(p->max_dests)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_BYPASS_MARK, READ_ONCE(p->bypass_mark)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_BYPASS_MASK, READ_ONCE(p->bypass_mask)) ||
+	    nla_put_u8(skb, TCA_FLOWSHAPE_RATE_SCOPE, READ_ONCE(p->rate_scope)) ||
+	    fs_put_u64(skb, TCA_FLOWSHAPE_AQM_TARGET, READ_ONCE(p->aqm_target)) ||
+	    fs_put_u64(skb, TCA_FLOWSHAPE_AQM_INTERVAL, READ_ONCE(p->aqm_interval)))
 		goto nla_put_failure;
 
 	return nla_nest_end(skb, opts);
@@ -348,6 +390,9 @@ int fs_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.watchdog_armed = q->stat_watchdog;
 	st.released = q->stat_released;
 	st.purged = q->stat_purged;
+	st.control_packets = q->stat_control;
+	st.ecn_marks = q->stat_ecn_marks;
+	st.drops_aqm = q->stat_drops_aqm;
 	st.flows = q->flows;
 	st.throttled_flows = q->throttled_flows;
 	if (q->throttled_flows && q->time_next_throttled > now)

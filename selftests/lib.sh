@@ -712,3 +712,68 @@ fs_section()
 {
 	fs_log "== $* (t=${SECONDS}s)"
 }
+
+# ---------------------------------------------------------------------------
+# Forwarded traffic (actuator.sh, aqm.sh, static-proof.sh): locally
+# generated UDP is held back by the sender's socket buffer, so a qdisc
+# that must build a backlog sits on a forwarding node.
+#
+#   NSC (client) c0 10.101.0.1 -- fin 10.101.0.2  NSF (forwarder)
+#                                 fout 10.102.0.1 -- s0 10.102.0.2 NSS (server)
+#
+# The qdisc under test goes on NSF's "fout".  Static neighbours, IPv4 only.
+# fs_fwd_chain [nooffload]: with "nooffload", gso/gro/tso are turned off on
+# every device (ethtool), so that a bottleneck sees MTU packets.
+NSC=${FS_ID}c
+NSF=${FS_ID}f
+NSS=${FS_ID}s
+FS_CLIENT=10.101.0.1
+FS_SERVER=10.102.0.2
+fs_fwd_chain()
+{
+	local ns dev mac
+	for ns in "$NSC" "$NSF" "$NSS"; do
+		ip netns add "$ns" || return 1
+		fs_on_exit ip netns del "$ns"
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$NSC" link add name c0 type veth peer name fin netns "$NSF" || return 1
+	ip -n "$NSF" link add name fout type veth peer name s0 netns "$NSS" || return 1
+	for ns in "$NSC:c0" "$NSF:fin" "$NSF:fout" "$NSS:s0"; do
+		ip netns exec "${ns%%:*}" sysctl -qw "net.ipv6.conf.${ns##*:}.disable_ipv6=1"
+		if [[ ${1:-} == nooffload ]]; then
+			ip netns exec "${ns%%:*}" ethtool -K "${ns##*:}" gso off gro off tso off \
+				>/dev/null 2>&1 || return 1
+		fi
+		ip -n "${ns%%:*}" link set "${ns##*:}" up
+		# Receivers see packets in the order they were sent (see
+		# fs_netns_pair).
+		ip netns exec "${ns%%:*}" sh -c \
+			"echo 1 >/sys/class/net/${ns##*:}/queues/rx-0/rps_cpus" 2>/dev/null
+	done
+	ip -n "$NSC" addr add $FS_CLIENT/24 dev c0
+	ip -n "$NSF" addr add 10.101.0.2/24 dev fin
+	ip -n "$NSF" addr add 10.102.0.1/24 dev fout
+	ip -n "$NSS" addr add $FS_SERVER/24 dev s0
+	ip -n "$NSC" route add default via 10.101.0.2
+	ip -n "$NSS" route add default via 10.102.0.1
+	ip netns exec "$NSF" sysctl -qw net.ipv4.ip_forward=1
+	mac=$(ip netns exec "$NSF" cat /sys/class/net/fin/address)
+	ip -n "$NSC" neigh replace 10.101.0.2 lladdr "$mac" dev c0 nud permanent
+	mac=$(ip netns exec "$NSC" cat /sys/class/net/c0/address)
+	ip -n "$NSF" neigh replace $FS_CLIENT lladdr "$mac" dev fin nud permanent
+	mac=$(ip netns exec "$NSS" cat /sys/class/net/s0/address)
+	ip -n "$NSF" neigh replace $FS_SERVER lladdr "$mac" dev fout nud permanent
+	mac=$(ip netns exec "$NSF" cat /sys/class/net/fout/address)
+	ip -n "$NSS" neigh replace 10.102.0.1 lladdr "$mac" dev s0 nud permanent
+}
+
+# fs_jain C1,C2,...: Jain's fairness index of the counts, (sum)^2 / (n sum^2).
+fs_jain()
+{
+	awk -v l="$1" 'BEGIN {
+		n = split(l, c, ",")
+		for (i = 1; i <= n; i++) { s += c[i]; q += c[i] * c[i] }
+		printf "%.4f\n", (n && q) ? s * s / (n * q) : 0
+	}'
+}

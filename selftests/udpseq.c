@@ -4,7 +4,9 @@
  *
  *   udpseq send ADDR PORT COUNT [-s SIZE[,SIZE...]] [-r PPS] [-g GAP_US]
  *               [-f FLOWS] [-b BASEPORT] [-T TXTIME_US] [-w AFTER:FILE]
+ *               [-p PRIORITY]
  *   udpseq recv PORT [-n COUNT] [-t TIMEOUT_MS] [-i IDLE_MS] [-6] [-l LOG]
+ *                    [-w WARMUP_MS]
  *   udpseq tcpsend ADDR PORT BYTES
  *   udpseq tcprecv PORT [-t TIMEOUT_MS]
  *   udpseq ether DEV COUNT [-s SIZE]
@@ -34,6 +36,11 @@
  * neither IPv4 nor IPv6.
  *
  * now prints CLOCK_MONOTONIC in ns (the clock of qdisc due times).
+ *
+ * -p sets SO_PRIORITY on the sending sockets (7 is TC_PRIO_CONTROL).
+ * -w makes the receiver also report what arrived after WARMUP_MS from the
+ * first packet: win_received, win_span_us and win_flow_counts (packets per
+ * flow id, comma-separated, flows 0..highest seen), for rate and fairness.
  *
  * tcpsend/tcprecv move BYTES over one TCP connection (bulk writes, so the
  * stack builds GSO packets) and print sent_bytes=N / received_bytes=N:
@@ -95,7 +102,9 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: udpseq send ADDR PORT COUNT [-s SIZE[,SIZE...]] [-r PPS] [-g GAP_US]\n"
 		"                   [-f FLOWS] [-b BASEPORT] [-T TXTIME_US] [-w AFTER:FILE]\n"
+		"                   [-p PRIORITY]\n"
 		"       udpseq recv PORT [-n COUNT] [-t TIMEOUT_MS] [-i IDLE_MS] [-6] [-l LOG]\n"
+		"                        [-w WARMUP_MS]\n"
 		"       udpseq tcpsend ADDR PORT BYTES\n"
 		"       udpseq tcprecv PORT [-t TIMEOUT_MS]\n"
 		"       udpseq ether DEV COUNT [-s SIZE]\n"
@@ -185,6 +194,8 @@ static int cmd_send(int argc, char **argv)
 	unsigned long sizes[MAX_SIZES] = { 64 }, nsizes = 1;
 	unsigned long txtime_us = 0, gap_us = 0, wait_after = 0;
 	const char *wait_file = NULL;
+	unsigned long prio = 0;
+	bool set_prio = false;
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
 	int socks[MAX_FLOWS];
 	char buf[65536];
@@ -197,7 +208,7 @@ static int cmd_send(int argc, char **argv)
 	if (parse_ul(argv[3], ~0ul, &count))
 		return 2;
 	optind = 4;
-	while ((opt = getopt(argc, argv, "s:r:f:b:T:g:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:r:f:b:T:g:w:p:")) != -1) {
 		switch (opt) {
 		case 's':
 			if (parse_sizes(optarg, sizeof(buf), sizes, &nsizes))
@@ -234,6 +245,11 @@ static int cmd_send(int argc, char **argv)
 			wait_file = colon + 1;
 			break;
 		}
+		case 'p':
+			if (parse_ul(optarg, 0x7fffffff, &prio))
+				return 2;
+			set_prio = true;
+			break;
 		default:
 			return usage();
 		}
@@ -254,6 +270,15 @@ static int cmd_send(int argc, char **argv)
 		}
 		if (txtime_us && txtime_setup(socks[v]))
 			return 1;
+		if (set_prio) {
+			int pv = (int)prio;
+
+			if (setsockopt(socks[v], SOL_SOCKET, SO_PRIORITY, &pv,
+				       sizeof(pv)) < 0) {
+				perror("udpseq: SO_PRIORITY");
+				return 1;
+			}
+		}
 		if (baseport) {
 			struct sockaddr_storage ss = { 0 };
 			socklen_t len;
@@ -342,6 +367,9 @@ static int cmp_u64(const void *a, const void *b)
 static int cmd_recv(int argc, char **argv)
 {
 	unsigned long port, expect = 0, timeout_ms = 10000, idle_ms = 1000;
+	unsigned long warmup_ms = 0, max_flow = 0;
+	uint64_t win_n = 0, win_first = 0, win_last = 0, *win_count;
+	bool win = false;
 	uint64_t first = 0, last = 0, start, reordered = 0, dups = 0, n = 0;
 	uint64_t *lat, sum = 0;
 	int rcvbuf = 8 << 20;
@@ -358,7 +386,7 @@ static int cmd_recv(int argc, char **argv)
 	if (parse_ul(argv[1], 65535, &port))
 		return 2;
 	optind = 2;
-	while ((opt = getopt(argc, argv, "n:t:i:6l:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:i:6l:w:")) != -1) {
 		switch (opt) {
 		case 'n':
 			if (parse_ul(optarg, 100000000, &expect))
@@ -381,6 +409,11 @@ static int cmd_recv(int argc, char **argv)
 				perror("udpseq: log");
 				return 1;
 			}
+			break;
+		case 'w':
+			if (parse_ul(optarg, 3600000, &warmup_ms))
+				return 2;
+			win = true;
 			break;
 		default:
 			return usage();
@@ -419,7 +452,8 @@ static int cmd_recv(int argc, char **argv)
 
 	next_seq = calloc(MAX_FLOWS, sizeof(*next_seq));
 	lat = calloc(expect ? expect : 1000000, sizeof(*lat));
-	if (!next_seq || !lat)
+	win_count = calloc(MAX_FLOWS, sizeof(*win_count));
+	if (!next_seq || !lat || !win_count)
 		return 1;
 
 	start = now_ns();
@@ -453,6 +487,15 @@ static int cmd_recv(int argc, char **argv)
 		if (!n)
 			first = now;
 		last = now;
+		if (win && now - first >= warmup_ms * 1000000ull) {
+			if (!win_n)
+				win_first = now;
+			win_last = now;
+			win_n++;
+			win_count[h.flow]++;
+			if (h.flow > max_flow)
+				max_flow = h.flow;
+		}
 		if (!next_seq[h.flow])
 			flows_seen++;
 		if (h.txtime_ns && now < h.txtime_ns)
@@ -498,6 +541,17 @@ static int cmd_recv(int argc, char **argv)
 	}
 	if (log)
 		fclose(log);
+	if (win) {
+		unsigned long f;
+
+		printf("win_received=%" PRIu64 " win_span_us=%" PRIu64
+		       " win_flow_counts=", win_n,
+		       win_n ? (win_last - win_first) / 1000 : 0);
+		for (f = 0; f <= max_flow; f++)
+			printf("%s%" PRIu64, f ? "," : "", win_count[f]);
+		printf("\n");
+	}
+	free(win_count);
 	free(lat);
 	free(next_seq);
 	close(fd);

@@ -77,6 +77,27 @@ const struct fs_param fs_params[FS_PARAM_COUNT] = {
 	[FS_P_MAX_DESTS] = {
 		"max_dests", FS_KIND_COUNT, 1, 65535, "4096",
 		"an entry count 1..65535" },
+	[FS_P_BYPASS_MARK] = {
+		"bypass_mark", FS_KIND_COUNT, 0, UINT32_MAX, "0",
+		"a decimal mark 0..4294967295" },
+	[FS_P_BYPASS_MASK] = {
+		"bypass_mask", FS_KIND_COUNT, 0, UINT32_MAX, "0",
+		"a decimal mask 0..4294967295 (0: no mark bypasses)" },
+	[FS_P_RATE_SCOPE] = {
+		"rate_scope", FS_KIND_SCOPE, 0, FS_SCOPE_COUNT - 1, "destination",
+		"flow or destination" },
+	[FS_P_AQM_TARGET] = {
+		"aqm_target", FS_KIND_TIME, 0, FS_NSEC_PER_SEC, "0",
+		"a time 0..1s (0: AQM off)" },
+	[FS_P_AQM_INTERVAL] = {
+		"aqm_interval", FS_KIND_TIME,
+		FS_NSEC_PER_MSEC, 10 * FS_NSEC_PER_SEC, "100ms",
+		"a time 1ms..10s" },
+};
+
+static const char *const fs_scope_names[FS_SCOPE_COUNT] = {
+	[FS_SCOPE_FLOW]		= "flow",
+	[FS_SCOPE_DEST]		= "destination",
 };
 
 static const char *const fs_mode_names[FS_MODE_COUNT] = {
@@ -205,6 +226,26 @@ int fs_parse_mode(const char *s, unsigned int *mode)
 const char *fs_mode_name(unsigned int mode)
 {
 	return mode < FS_MODE_COUNT ? fs_mode_names[mode] : NULL;
+}
+
+int fs_parse_scope(const char *s, unsigned int *scope)
+{
+	unsigned int m;
+
+	if (!s)
+		return FS_ESYNTAX;
+	for (m = 0; m < FS_SCOPE_COUNT; m++) {
+		if (strcmp(s, fs_scope_names[m]) == 0) {
+			*scope = m;
+			return FS_OK;
+		}
+	}
+	return FS_ESYNTAX;
+}
+
+const char *fs_scope_name(unsigned int scope)
+{
+	return scope < FS_SCOPE_COUNT ? fs_scope_names[scope] : NULL;
 }
 
 struct fs_unit {

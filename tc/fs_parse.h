@@ -42,6 +42,13 @@ enum fs_mode {
 	FS_MODE_COUNT
 };
 
+/* Values of enum flowshape_rate_scope in the UAPI. */
+enum fs_scope {
+	FS_SCOPE_FLOW,
+	FS_SCOPE_DEST,
+	FS_SCOPE_COUNT
+};
+
 /* How a parameter's value is written and what unit it is kept in. */
 enum fs_kind {
 	FS_KIND_PACKETS,	/* decimal count of packets, printed "100p" */
@@ -51,6 +58,7 @@ enum fs_kind {
 	FS_KIND_SIZE,		/* iproute2 size ("64kb"), kept in bytes */
 	FS_KIND_LEVEL,		/* fraction ("0.35", "35%"), kept in ppm */
 	FS_KIND_MODE,		/* "spread" or "delay" */
+	FS_KIND_SCOPE,		/* "flow" or "destination" */
 };
 
 /* The qdisc's parameters, in the order "tc qdisc show" prints them. */
@@ -73,6 +81,11 @@ enum fs_param_id {
 	FS_P_DEFAULT_CONGESTION,
 	FS_P_DEFAULT_LOAD,
 	FS_P_MAX_DESTS,
+	FS_P_BYPASS_MARK,
+	FS_P_BYPASS_MASK,
+	FS_P_RATE_SCOPE,
+	FS_P_AQM_TARGET,
+	FS_P_AQM_INTERVAL,
 	FS_PARAM_COUNT
 };
 
@@ -113,6 +126,12 @@ int fs_parse_mode(const char *s, unsigned int *mode);
 
 /* "spread", "delay", or NULL for a value this tc does not know. */
 const char *fs_mode_name(unsigned int mode);
+
+/* "flow" -> FS_SCOPE_FLOW, "destination" -> FS_SCOPE_DEST; exact match. */
+int fs_parse_scope(const char *s, unsigned int *scope);
+
+/* "flow", "destination", or NULL for a value this tc does not know. */
+const char *fs_scope_name(unsigned int scope);
 
 /*
  * Whether @s is a literal that iproute2's get_time64() / get_size() may be

@@ -30,6 +30,9 @@ _Static_assert(FS_PPM_ONE == FLOWSHAPE_LEVEL_ONE, "level scale");
 _Static_assert((int)FS_MODE_SPREAD == (int)FLOWSHAPE_MODE_SPREAD &&
 	       (int)FS_MODE_DELAY == (int)FLOWSHAPE_MODE_DELAY &&
 	       (int)FS_MODE_COUNT == (int)__FLOWSHAPE_MODE_MAX, "mode values");
+_Static_assert((int)FS_SCOPE_FLOW == (int)FLOWSHAPE_SCOPE_FLOW &&
+	       (int)FS_SCOPE_DEST == (int)FLOWSHAPE_SCOPE_DEST &&
+	       (int)FS_SCOPE_COUNT == (int)__FLOWSHAPE_SCOPE_MAX, "scope values");
 
 /* The attribute carrying each parameter of fs_params[]. */
 static const unsigned short fs_attr[FS_PARAM_COUNT] = {
@@ -51,6 +54,11 @@ static const unsigned short fs_attr[FS_PARAM_COUNT] = {
 	[FS_P_DEFAULT_CONGESTION]	= TCA_FLOWSHAPE_DEFAULT_CONGESTION,
 	[FS_P_DEFAULT_LOAD]		= TCA_FLOWSHAPE_DEFAULT_LOAD,
 	[FS_P_MAX_DESTS]		= TCA_FLOWSHAPE_MAX_DESTS,
+	[FS_P_BYPASS_MARK]		= TCA_FLOWSHAPE_BYPASS_MARK,
+	[FS_P_BYPASS_MASK]		= TCA_FLOWSHAPE_BYPASS_MASK,
+	[FS_P_RATE_SCOPE]		= TCA_FLOWSHAPE_RATE_SCOPE,
+	[FS_P_AQM_TARGET]		= TCA_FLOWSHAPE_AQM_TARGET,
+	[FS_P_AQM_INTERVAL]		= TCA_FLOWSHAPE_AQM_INTERVAL,
 };
 
 /*
@@ -92,13 +100,15 @@ static void explain(void)
 	fprintf(stderr,
 		"Usage: ... flowshape [ limit PACKETS ] [ flow_limit PACKETS ]\n"
 		"		[ buckets NUMBER ] [ max_flows NUMBER ] [ flow_idle TIME ]\n"
-		"		[ mode { spread | delay } ]\n"
+		"		[ mode { spread | delay } ] [ rate_scope { flow | destination } ]\n"
 		"		[ congestion_weight TIME ] [ load_weight TIME ]\n"
 		"		[ congestion_threshold FRACTION ] [ load_threshold FRACTION ]\n"
 		"		[ max_delay TIME ] [ smoothing FRACTION ]\n"
 		"		[ quantum SIZE ] [ timer_slack TIME ] [ stale_after TIME ]\n"
 		"		[ default_congestion FRACTION ] [ default_load FRACTION ]\n"
 		"		[ max_dests NUMBER ] [ flush_dests ]\n"
+		"		[ bypass_mark NUMBER bypass_mask NUMBER ]\n"
+		"		[ aqm_target TIME ] [ aqm_interval TIME ]\n"
 		"		[ dest PREFIX [ congestion FRACTION ] [ load FRACTION ] ]...\n"
 		"		[ dest PREFIX delete ]...\n"
 		"TIME     := NUMBER{ns|us|ms|s}   e.g. 200us, 10ms, 3s\n"
@@ -149,6 +159,11 @@ static int fs_parse_value(const struct fs_param *p, const char *arg,
 		break;
 	case FS_KIND_MODE:
 		ok = fs_parse_mode(arg, &mode) == FS_OK;
+		if (ok)
+			*val = mode;
+		break;
+	case FS_KIND_SCOPE:
+		ok = fs_parse_scope(arg, &mode) == FS_OK;
 		if (ok)
 			*val = mode;
 		break;
@@ -282,6 +297,7 @@ static size_t fs_param_space(const struct fs_param *p)
 	case FS_KIND_TIME:
 		return RTA_SPACE(sizeof(__u64));
 	case FS_KIND_MODE:
+	case FS_KIND_SCOPE:
 		return RTA_SPACE(sizeof(__u8));
 	default:
 		return RTA_SPACE(sizeof(__u32));
@@ -376,6 +392,7 @@ static int fs_add_options(struct nlmsghdr *n, const struct fs_request *r)
 			err |= addattr64(n, FS_MSG_MAX, fs_attr[i], r->val[i]);
 			break;
 		case FS_KIND_MODE:
+		case FS_KIND_SCOPE:
 			err |= addattr8(n, FS_MSG_MAX, fs_attr[i], r->val[i]);
 			break;
 		default:
@@ -509,6 +526,16 @@ static void fs_print_param(const struct fs_param *p, struct rtattr *rta)
 		}
 		print_string(PRINT_ANY, p->name, "mode %s ", mode);
 		return;
+	case FS_KIND_SCOPE:
+		if (RTA_PAYLOAD(rta) < sizeof(__u8))
+			return;
+		mode = fs_scope_name(rta_getattr_u8(rta));
+		if (!mode) {
+			snprintf(b, sizeof(b), "%u", rta_getattr_u8(rta));
+			mode = b;
+		}
+		print_string(PRINT_ANY, p->name, "rate_scope %s ", mode);
+		return;
 	default:
 		break;
 	}
@@ -594,6 +621,16 @@ static int flowshape_print_xstats(struct qdisc_util *qu, FILE *f,
 				   sizeof(st.purged)) {
 		fs_print_count(" released %llu", "released", st.released);
 		fs_print_count(" purged %llu", "purged", st.purged);
+	}
+	if (RTA_PAYLOAD(xstats) >= offsetof(struct tc_flowshape_xstats,
+					    control_packets) +
+				   sizeof(st.control_packets))
+		fs_print_count(" control_packets %llu", "control_packets",
+			       st.control_packets);
+	if (RTA_PAYLOAD(xstats) >= offsetof(struct tc_flowshape_xstats,
+					    drops_aqm) + sizeof(st.drops_aqm)) {
+		fs_print_count(" ecn_marks %llu", "ecn_marks", st.ecn_marks);
+		fs_print_count(" drops_aqm %llu", "drops_aqm", st.drops_aqm);
 	}
 	print_nl();
 

@@ -486,6 +486,27 @@ static void test_mode(void **state)
 	}
 }
 
+static void test_scope(void **state)
+{
+	static const char *const bad[] = {
+		NULL, "", "Flow", "dest", "destinations", " flow", "flow ", "0", "1",
+	};
+	unsigned int m = 0;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(fs_parse_scope("flow", &m), FS_OK);
+	assert_int_equal(m, FS_SCOPE_FLOW);
+	assert_int_equal(fs_parse_scope("destination", &m), FS_OK);
+	assert_int_equal(m, FS_SCOPE_DEST);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		if (fs_parse_scope(bad[i], &m) != FS_ESYNTAX)
+			fail_msg("fs_parse_scope(\"%s\") accepted", S(bad[i]));
+	assert_string_equal(fs_scope_name(FS_SCOPE_FLOW), "flow");
+	assert_string_equal(fs_scope_name(FS_SCOPE_DEST), "destination");
+	assert_null(fs_scope_name(FS_SCOPE_COUNT));
+}
+
 static void test_mode_name(void **state)
 {
 	unsigned int m, back;
@@ -595,6 +616,11 @@ static const struct {
 	{ "default_congestion", FS_KIND_LEVEL, 0, 1000000, "0" },
 	{ "default_load", FS_KIND_LEVEL, 0, 1000000, "0" },
 	{ "max_dests", FS_KIND_COUNT, 1, 65535, "4096" },
+	{ "bypass_mark", FS_KIND_COUNT, 0, 4294967295u, "0" },
+	{ "bypass_mask", FS_KIND_COUNT, 0, 4294967295u, "0" },
+	{ "rate_scope", FS_KIND_SCOPE, 0, 1, "destination" },
+	{ "aqm_target", FS_KIND_TIME, 0, 1 * SEC, "0" },
+	{ "aqm_interval", FS_KIND_TIME, 1 * MS, 10 * SEC, "100ms" },
 };
 
 static void test_params_match_spec(void **state)
@@ -695,6 +721,10 @@ static int parse_for(const struct fs_param *p, const char *s, uint64_t *v)
 		break;
 	case FS_KIND_MODE:
 		ret = fs_parse_mode(s, &mode);
+		*v = mode;
+		break;
+	case FS_KIND_SCOPE:
+		ret = fs_parse_scope(s, &mode);
 		*v = mode;
 		break;
 	default:
@@ -850,6 +880,7 @@ int main(void)
 		cmocka_unit_test(test_format_prefix_bad),
 		cmocka_unit_test(test_mode),
 		cmocka_unit_test(test_mode_name),
+		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_uint),
 		cmocka_unit_test(test_is_pow2),
 		cmocka_unit_test(test_params_match_spec),

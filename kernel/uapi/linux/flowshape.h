@@ -34,6 +34,19 @@ enum flowshape_mode {
 	__FLOWSHAPE_MODE_MAX
 };
 
+/* What a destination entry's delay paces in spread mode. */
+enum flowshape_rate_scope {
+	/* Each flow: a gap of delay per quantum per flow; N flows to the
+	 * destination get N quanta per delay together.
+	 */
+	FLOWSHAPE_SCOPE_FLOW,
+	/* The destination's aggregate: one quantum per delay in all, shared
+	 * equally by its flows with packets queued.
+	 */
+	FLOWSHAPE_SCOPE_DEST,
+	__FLOWSHAPE_SCOPE_MAX
+};
+
 /* TCA_OPTIONS of qdisc kind "flowshape" */
 enum {
 	TCA_FLOWSHAPE_UNSPEC,
@@ -70,6 +83,26 @@ enum {
 					 * 1..65535
 					 */
 	TCA_FLOWSHAPE_PAD,
+	/* Appended: an older module refuses none of these (it ignores
+	 * unknown attributes), so a reader checks the dump for them.
+	 */
+	TCA_FLOWSHAPE_BYPASS_MARK,	/* u32: skb->mark value that bypasses
+					 * shaping, under BYPASS_MASK
+					 */
+	TCA_FLOWSHAPE_BYPASS_MASK,	/* u32: bits of skb->mark compared with
+					 * BYPASS_MARK; 0 (default): no mark
+					 * bypasses
+					 */
+	TCA_FLOWSHAPE_RATE_SCOPE,	/* u8: enum flowshape_rate_scope,
+					 * default FLOWSHAPE_SCOPE_DEST
+					 */
+	TCA_FLOWSHAPE_AQM_TARGET,	/* u64 ns: queue beyond the intended
+					 * departure a flow may keep, 0 (AQM
+					 * off, default)..1 s; 5 ms advised
+					 */
+	TCA_FLOWSHAPE_AQM_INTERVAL,	/* u64 ns: AQM interval, 1 ms..10 s,
+					 * default 100 ms
+					 */
 	__TCA_FLOWSHAPE_MAX
 };
 
@@ -144,11 +177,18 @@ struct tc_flowshape_xstats {
 					 * and the drops, a GSO packet counts once;
 					 * the qdisc's "sent N pkt" counts its
 					 * segments.  enqueued = released + purged
-					 * + qlen, always.
+					 * + drops_aqm + qlen, always.
 					 */
 	__u64	purged;			/* packets freed by a reset (device down,
 					 * qdisc replaced) without being sent
 					 */
+	__u64	control_packets;	/* packets that bypassed shaping through
+					 * the internal queue: skb->priority
+					 * TC_PRIO_CONTROL or the bypass mark
+					 * (also counted in passed)
+					 */
+	__u64	ecn_marks;		/* packets CE-marked by the AQM */
+	__u64	drops_aqm;		/* packets dropped by the AQM (not ECT) */
 };
 
 #endif /* _UAPI_LINUX_FLOWSHAPE_H */

@@ -1,0 +1,116 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The static end-to-end proof (issue 14, point 4).
+#
+#   client (NSC) -> ingress node (NSF: the qdisc under test on "fout")
+#     -> bottleneck (NSB: tbf 4 Mbit/s, 400 KB buffer, ~800 ms) -> server (NSS)
+#
+# TCP streams (iperf3, cubic) and a ping every 0.1 s from the client to
+# the server, offloads off, RUN_S s per run, all in one boot:
+#   - fq_codel on the ingress node: the reference goodput (and its ping:
+#     the bottleneck's buffer fills, ~800 ms);
+#   - flowshape with ONE static entry whose delay sets the destination's
+#     aggregate to 0.95 x 4 Mbit/s (quantum 1514 B / 3.19 ms) without
+#     knowing the number of flows (rate_scope destination), and the AQM
+#     (aqm_target 5ms): ping p99 < 5 ms over the baseline, goodput >= 0.9x
+#     fq_codel's, mean TCP RTT < 100 ms (4 streams) / < 250 ms (16).
+# With 4 and with 16 streams.
+source "$(dirname "$0")/lib.sh"
+fs_require_root
+fs_require_cmd tc ip ping jq awk iperf3 ethtool
+fs_load_module
+modprobe sch_tbf 2>/dev/null
+modprobe sch_fq_codel 2>/dev/null
+
+RUN_S=${FS_PROOF_RUN_S:-20}
+NSB=${FS_ID}n
+for ns in "$NSC" "$NSF" "$NSB" "$NSS"; do
+	ip netns add "$ns" || fs_skip "cannot add netns"
+	fs_on_exit ip netns del "$ns"
+	ip -n "$ns" link set lo up
+done
+ip -n "$NSC" link add name c0 type veth peer name fin netns "$NSF"
+ip -n "$NSF" link add name fout type veth peer name bin netns "$NSB"
+ip -n "$NSB" link add name bout type veth peer name s0 netns "$NSS"
+for d in "$NSC:c0" "$NSF:fin" "$NSF:fout" "$NSB:bin" "$NSB:bout" "$NSS:s0"; do
+	ns=${d%%:*} dev=${d##*:}
+	ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+	ip netns exec "$ns" ethtool -K "$dev" gso off gro off tso off >/dev/null 2>&1 ||
+		fs_skip "ethtool -K failed"
+	ip -n "$ns" link set "$dev" up
+	ip netns exec "$ns" sh -c "echo 1 >/sys/class/net/$dev/queues/rx-0/rps_cpus" 2>/dev/null
+done
+ip -n "$NSC" addr add 10.101.0.1/24 dev c0
+ip -n "$NSF" addr add 10.101.0.2/24 dev fin
+ip -n "$NSF" addr add 10.102.0.1/24 dev fout
+ip -n "$NSB" addr add 10.102.0.2/24 dev bin
+ip -n "$NSB" addr add 10.103.0.1/24 dev bout
+ip -n "$NSS" addr add 10.103.0.2/24 dev s0
+ip -n "$NSC" route add default via 10.101.0.2
+ip -n "$NSF" route add 10.103.0.0/24 via 10.102.0.2
+ip -n "$NSB" route add 10.101.0.0/24 via 10.102.0.1
+ip -n "$NSS" route add default via 10.103.0.1
+ip netns exec "$NSF" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$NSB" sysctl -qw net.ipv4.ip_forward=1
+SERVER=10.103.0.2
+tc -n "$NSB" qdisc add dev bout root tbf rate 4mbit burst 3000 limit 400000 ||
+	fs_skip "no tbf"
+
+fs_baseline "$NSC" $SERVER || fs_skip "no baseline ping"
+fs_log "baseline: min=$BASE_MIN median=$BASE_MED ms"
+
+# run STREAMS: iperf3 + ping; sets MBPS, RTT (mean TCP, ms), P99 (ping, ms).
+run()
+{
+	local out pout
+	out=$(fs_tmp) pout=$(fs_tmp)
+	ip netns exec "$NSS" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+	fs_on_exit kill $!
+	wait_for 10 sh -c "ip netns exec $NSS ss -ltn | grep -q :5201" || return 1
+	( for ((i = 0; i < RUN_S / 3 + 2; i++)); do
+		tc -n "$NSF" qdisc change dev fout root flowshape \
+			dest $SERVER/32 congestion 1 2>/dev/null
+		sleep 3
+	done ) >/dev/null 2>&1 &
+	local rpid=$!
+	fs_on_exit kill $rpid
+	ip netns exec "$NSC" ping -n -i 0.1 -c $((RUN_S * 10 - 20)) -W 3 $SERVER >"$pout" 2>&1 &
+	local ppid=$!
+	ip netns exec "$NSC" iperf3 -c $SERVER -p 5201 -P "$1" -t "$RUN_S" -C cubic -J \
+		>"$out" 2>&1
+	wait $ppid
+	kill $rpid 2>/dev/null
+	MBPS=$(jq '.end.sum_received.bits_per_second / 1e6' "$out")
+	RTT=$(jq '[.end.streams[].sender.mean_rtt] | add / length / 1000' "$out")
+	# p99 of the pings after the first 5 s (slow start's own transient).
+	P99=$(sed -n 's/.*icmp_seq=\([0-9]*\) .* time=\([0-9.]*\) ms.*/\1 \2/p' "$pout" |
+		awk '$1 > 50 { print $2 }' | sort -g |
+		awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; print NR ? v[i] : 999999 }')
+	fs_log "$2, $1 streams: goodput $MBPS Mbit/s, TCP mean RTT $RTT ms, ping p99 $P99 ms"
+	[[ -n $MBPS && $MBPS != null ]]
+}
+
+for n in 4 16; do
+	fs_section "$n streams"
+	tc -n "$NSF" qdisc replace dev fout root fq_codel
+	check "fq_codel, $n streams ran" run $n fq_codel
+	REF=$MBPS
+	tc -n "$NSF" qdisc del dev fout root
+	check "flowshape qdisc: one static entry, 0.95 x 4 Mbit/s, AQM 5 ms" \
+		tc -n "$NSF" qdisc add dev fout root handle 1: flowshape stale_after 10s \
+		mode spread congestion_threshold 0 congestion_weight 3190us \
+		max_delay 3190us aqm_target 5ms dest $SERVER/32 congestion 1
+	check "flowshape, $n streams ran" run $n flowshape
+	check "$n streams: ping p99 $P99 ms < baseline $BASE_MED + 5 ms" \
+		fcmp "$P99 < $BASE_MED + 5"
+	check "$n streams: goodput $MBPS >= 0.9 x fq_codel's $REF Mbit/s" \
+		fcmp "$MBPS >= 0.9 * $REF"
+	lim=100; ((n == 16)) && lim=250
+	check "$n streams: TCP mean RTT $RTT ms < $lim ms" fcmp "$RTT < $lim"
+	fs_xsnap "$NSF" fout
+	fs_log "xstats: drops_aqm=${XS[drops_aqm]} ecn_marks=${XS[ecn_marks]} stale_packets=${XS[stale_packets]} early=${XS[early_releases]}"
+	check_eq "$n streams: no early release" 0 "${XS[early_releases]}"
+	tc -n "$NSF" qdisc del dev fout root
+done
+fs_done
