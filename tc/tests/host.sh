@@ -418,7 +418,7 @@ done
 grep -q '^\.BI dest " PREFIX " "' "$man8" || missing+=("dest PREFIX ...")
 grep -q '^\.BI dest " PREFIX " delete' "$man8" || missing+=("dest PREFIX delete")
 grep -A1 '^\.TP$' "$man8" | grep -qx '\.B flush_dests' || missing+=(flush_dests)
-if [[ $(wc -w <<<"$params") -eq 18 && ${#missing[@]} -eq 0 ]]; then
+if [[ $(wc -w <<<"$params") -eq 23 && ${#missing[@]} -eq 0 ]]; then
 	pass "man page documents every parameter"
 else
 	fail "man page documents every parameter" \
