@@ -214,19 +214,24 @@ void agent_round_start(struct agent *a, uint64_t now)
 {
 	const struct config *c = a->cfg;
 	bool need_pq = false;
+	uint64_t wait;
 	size_t i;
 	unsigned int k;
 
 	a->round_active = true;
 	a->round_start = now;
-	a->round_deadline = now + (c->probe_timeout_ns > c->http_timeout_ns ?
-				   c->probe_timeout_ns : c->http_timeout_ns) +
-			    ROUND_SLACK_NS;
+	/* Closed loop: probes outlive the round (see agent_round_finish);
+	 * the round waits for them 0.8 interval at most. */
+	wait = c->control == CONTROL_CLOSED ? c->interval_ns * 8 / 10 :
+					      c->probe_timeout_ns;
+	a->round_deadline = now + (wait > c->http_timeout_ns ?
+				   wait : c->http_timeout_ns) + ROUND_SLACK_NS;
 	for (i = 0; i < a->nd; i++) {
 		struct dest_state *d = &a->d[i];
 		const struct cfg_dest *dc = d->cfg;
 
 		d->nrtt = d->nlost = 0;
+		d->late_ns = 0;
 		d->scrape_pending = d->scrape_ok = false;
 		if (dc->probe != PROBE_NONE) {
 			for (k = 0; k < c->probes; k++) {
@@ -371,12 +376,30 @@ static const char *dest_congestion_closed(struct agent *a, struct dest_state *d,
 	}
 	rtt_est_round(&d->rtt, &a->ep, now, d->rtts, d->nrtt, d->nlost);
 	base = rtt_est_baseline(&d->rtt, &a->ep, now);
-	if (!d->rtt.last_ok || !base) {
+	if (!d->nrtt && base && d->late_ns > base && d->last_reply_ns &&
+	    now - d->last_reply_ns <= c->probe_timeout_ns) {
+		/*
+		 * No reply within the round, but a path answered before: a
+		 * queue deeper than the round is the likeliest cause (an
+		 * 800 ms bottleneck buffer outlives a 200 ms round).  The
+		 * oldest probe's age is a lower bound on the RTT, so on the
+		 * queueing delay: act on it (the loss it also counted is the
+		 * same evidence, not added again).  Only while the path
+		 * answered within probe_timeout: a dead path gets no reply,
+		 * its probes time out, nothing is pushed and the kernel
+		 * fails open.
+		 */
+		q = (double)(d->late_ns - base) / 1e9;
+		m = q;
+	} else if (!d->rtt.last_ok || !base) {
 		level_update(&d->congestion, NAN, 0);
 		return d->nrtt ? WHY_NO_BASELINE : WHY_NO_REPLY;
+	} else {
+		q = d->rtt.last_rtt_ns > base ?
+		    (double)(d->rtt.last_rtt_ns - base) / 1e9 : 0;
+		m = q + a->pc.target * rtt_est_loss(&d->rtt) /
+			c->full_congestion_loss;
 	}
-	q = d->rtt.last_rtt_ns > base ? (double)(d->rtt.last_rtt_ns - base) / 1e9 : 0;
-	m = q + a->pc.target * rtt_est_loss(&d->rtt) / c->full_congestion_loss;
 	d->qdelay_s = q;
 	/* The round after a drain measured the drained queue (for the
 	 * baseline): not an error to act on. */
@@ -694,13 +717,43 @@ static int push_all(struct agent *a)
 	return failed;
 }
 
+/* probe_walk: late_ns holds the earliest send time (or the round's end,
+ * for none) until agent_round_finish turns it into an age. */
+static void oldest_probe(void *arg, void *owner, uint64_t sent_ns)
+{
+	struct dest_state *d = owner;
+
+	(void)arg;
+	if (sent_ns < d->late_ns)
+		d->late_ns = sent_ns;
+}
+
 int agent_round_finish(struct agent *a, uint64_t now)
 {
 	size_t i;
 
 	end_pending(a);
-	/* Probes still out count as lost: the round is over. */
-	probe_expire(&a->pe, UINT64_MAX, on_probe, a);
+	if (a->cfg->control == CONTROL_CLOSED) {
+		/*
+		 * Probes live probe_timeout, across rounds: behind a queue
+		 * deeper than a round (an 800 ms buffer, 200 ms rounds) the
+		 * replies come rounds later and still count, for the round
+		 * they arrive in.  Meanwhile the oldest one still out gives
+		 * a lower bound on the RTT (dest_congestion_closed).
+		 */
+		probe_expire(&a->pe, now, on_probe, a);
+		for (i = 0; i < a->nd; i++) {
+			a->d[i].late_ns = now;	/* now - late_ns after the walk */
+			if (a->d[i].nrtt)
+				a->d[i].last_reply_ns = now;
+		}
+		probe_walk(&a->pe, oldest_probe, NULL);
+		for (i = 0; i < a->nd; i++)
+			a->d[i].late_ns = now - a->d[i].late_ns;
+	} else {
+		/* Probes still out count as lost: the round is over. */
+		probe_expire_all(&a->pe, now, on_probe, a);
+	}
 	a->round_active = false;
 	a->rounds++;
 	if (!a->dry_run && a->rescan)

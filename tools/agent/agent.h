@@ -38,6 +38,10 @@ struct dest_state {
 	/* the current round */
 	uint64_t rtts[ROUND_RTTS];
 	unsigned int nrtt, nlost;
+	uint64_t late_ns;		/* closed loop: age of the oldest probe
+					 * still out at the round's end (its RTT
+					 * is at least that), 0: none */
+	uint64_t last_reply_ns;		/* end of the last round with a reply */
 	bool scrape_pending, scrape_ok;
 	struct node_sample cur, prev;
 	bool have_prev;

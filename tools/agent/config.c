@@ -739,14 +739,19 @@ static int finish(struct parser *p)
 	if (c->stale_after_ns <= c->interval_ns)
 		return fail(p, line,
 			    "stale_after must be longer than interval (entries would expire between pushes)");
-	if (!p->probe_timeout_set)
+	/* Closed loop: a probe lives across rounds (long enough for a
+	 * reply from behind a deep queue); otherwise within its round. */
+	if (!p->probe_timeout_set && c->control == CONTROL_CLOSED)
+		c->probe_timeout_ns = 2 * NSEC_PER_SEC > c->interval_ns * 8 / 10 ?
+				      2 * NSEC_PER_SEC : c->interval_ns * 8 / 10;
+	else if (!p->probe_timeout_set)
 		c->probe_timeout_ns = c->interval_ns * 8 / 10 < NSEC_PER_SEC ?
 				      c->interval_ns * 8 / 10 : NSEC_PER_SEC;
 	if (!p->http_timeout_set)
 		c->http_timeout_ns = c->interval_ns * 8 / 10 < 5 * NSEC_PER_SEC ?
 				     c->interval_ns * 8 / 10 : 5 * NSEC_PER_SEC;
-	if (c->probe_timeout_ns >= c->interval_ns)
-		return fail(p, line, "probe_timeout must be shorter than interval");
+	if (c->probe_timeout_ns >= c->interval_ns && c->control != CONTROL_CLOSED)
+		return fail(p, line, "probe_timeout must be shorter than interval (control = proportional: a probe lives within its round)");
 	if (c->http_timeout_ns >= c->interval_ns)
 		return fail(p, line, "http_timeout must be shorter than interval");
 	if (c->baseline_window_ns < c->interval_ns)

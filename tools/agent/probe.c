@@ -431,15 +431,19 @@ void probe_handle(struct probe_engine *pe, const struct pollfd *pfd, size_t n,
 	}
 }
 
-void probe_expire(struct probe_engine *pe, uint64_t now, probe_done_fn fn, void *arg)
+/* End the probes due by @limit as unanswered; each reports its age at
+ * @now (a lower bound on its RTT) in place of an RTT. */
+static void expire(struct probe_engine *pe, uint64_t limit, uint64_t now,
+		   probe_done_fn fn, void *arg)
 {
 	size_t i = 0;
 
 	while (i < pe->n) {
 		struct probe *p = &pe->p[i];
 		void *owner = p->owner;
+		uint64_t age;
 
-		if (p->deadline_ns > now) {
+		if (p->deadline_ns > limit) {
 			i++;
 			continue;
 		}
@@ -448,9 +452,20 @@ void probe_expire(struct probe_engine *pe, uint64_t now, probe_done_fn fn, void 
 			tcp_done(pe, i, fn, arg);
 			continue;
 		}
+		age = now > p->sent_ns ? now - p->sent_ns : 0;
 		probe_free(pe, i);
-		fn(arg, owner, false, 0);
+		fn(arg, owner, false, age);
 	}
+}
+
+void probe_expire(struct probe_engine *pe, uint64_t now, probe_done_fn fn, void *arg)
+{
+	expire(pe, now, now, fn, arg);
+}
+
+void probe_expire_all(struct probe_engine *pe, uint64_t now, probe_done_fn fn, void *arg)
+{
+	expire(pe, UINT64_MAX, now, fn, arg);
 }
 
 uint64_t probe_next_deadline(const struct probe_engine *pe)
@@ -475,6 +490,14 @@ void probe_cancel_owner(struct probe_engine *pe, void *owner)
 		else
 			i++;
 	}
+}
+
+void probe_walk(const struct probe_engine *pe, probe_walk_fn fn, void *arg)
+{
+	size_t i;
+
+	for (i = 0; i < pe->n; i++)
+		fn(arg, pe->p[i].owner, pe->p[i].sent_ns);
 }
 
 size_t probe_outstanding(const struct probe_engine *pe, void *owner)

@@ -56,7 +56,12 @@ size_t probe_pollfds(const struct probe_engine *pe, struct pollfd *pfd, size_t m
 void probe_handle(struct probe_engine *pe, const struct pollfd *pfd, size_t n,
 		  probe_done_fn fn, void *arg);
 /* End probes past their deadline as lost. */
+/* End the probes past their deadline as unanswered.  An unanswered probe
+ * reports ok = false and, as rtt_ns, its age when it was given up: its
+ * RTT is at least that (a lower bound, e.g. behind a deep queue). */
 void probe_expire(struct probe_engine *pe, uint64_t now, probe_done_fn fn, void *arg);
+/* The same for every probe still out (a round's end). */
+void probe_expire_all(struct probe_engine *pe, uint64_t now, probe_done_fn fn, void *arg);
 /* Earliest deadline, 0 if none. */
 uint64_t probe_next_deadline(const struct probe_engine *pe);
 /*
@@ -67,6 +72,9 @@ uint64_t probe_next_deadline(const struct probe_engine *pe);
 uint64_t probe_pick_rtt(uint64_t user_rtt_ns, uint64_t kernel_rtt_ns);
 /* Forget an owner's probes without calling back (reload). */
 void probe_cancel_owner(struct probe_engine *pe, void *owner);
+/* Call fn for every probe still out, with its owner and send time. */
+typedef void (*probe_walk_fn)(void *arg, void *owner, uint64_t sent_ns);
+void probe_walk(const struct probe_engine *pe, probe_walk_fn fn, void *arg);
 size_t probe_outstanding(const struct probe_engine *pe, void *owner);
 
 #endif
