@@ -15,6 +15,7 @@
 # dropping.  The would-fail case is run too: aqm_target 0 (AQM off), 4
 # streams, mean RTT above 250 ms.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lab-lib.sh"
 fs_require_root
 fs_require_cmd tc ip ping jq awk iperf3 ethtool
 fs_load_module
@@ -36,24 +37,15 @@ tcp()
 {
 	local out
 	out=$(fs_tmp)
-	ip netns exec "$NSS" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-	fs_on_exit kill $!
-	wait_for 10 sh -c "ip netns exec $NSS ss -ltn | grep -q :5201" || return 1
+	fs_iperf_server "$NSS" $FS_SERVER -1 || return 1
 	# The entry is refreshed now and every 3 s while the run goes on
 	# (stale_after 10 s; a stale entry stops shaping: fail open).
-	( for ((i = 0; i < RUN_S / 3 + 2; i++)); do
-		tc -n "$NSF" qdisc change dev fout root flowshape \
-			dest $FS_SERVER/32 congestion 1 2>/dev/null
-		sleep 3
-	done ) &
-	local rpid=$!
-	fs_on_exit kill $rpid
+	fs_keep_fresh "$NSF" fout "$RUN_S" dest $FS_SERVER/32 congestion 1
+	local rpid=$BG_PID
 	ip netns exec "$NSC" iperf3 -c $FS_SERVER -p 5201 -P "$1" -t "$RUN_S" \
 		-C cubic -J >"$out" 2>&1
 	kill $rpid 2>/dev/null
-	RTT=$(jq '[.end.streams[].sender.mean_rtt] | add / length / 1000' "$out")
-	MAXRTT=$(jq '[.end.streams[].sender.max_rtt] | max / 1000' "$out")
-	MBPS=$(jq '.end.sum_received.bits_per_second / 1e6' "$out")
+	fs_iperf_result "$out"
 	fs_xsnap "$NSF" fout
 	fs_log "$1 streams: mean RTT $RTT ms, max $MAXRTT ms, goodput $MBPS Mbit/s;" \
 		"ecn_marks=${XS[ecn_marks]} drops_aqm=${XS[drops_aqm]}" \

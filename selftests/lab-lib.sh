@@ -60,13 +60,49 @@ lab_topology()
 	ip -n "$LAB_B" route add 10.61.1.0/24 via 10.61.2.1
 	ip -n "$LAB_S" route add default via 10.61.3.1
 	lb tc qdisc add dev b1 root tbf rate "$LAB_RATE" burst 3000 limit "$LAB_BUFFER" || return 1
-	fs_bg "$LAB_S" iperf3 -s -B "$LAB_SERVER" >/dev/null
 	fs_bg "$LAB_S" irtt server -b "$LAB_SERVER:2112" >/dev/null 2>&1
 	wait_for 10 lc ping -c1 -W1 "$LAB_SERVER" >/dev/null 2>&1 || return 1
-	wait_for 10 _lab_iperf_up
+	fs_iperf_server "$LAB_S" "$LAB_SERVER"
 }
 
-_lab_iperf_up() { ls_ ss -ltn | grep -q ":5201 "; }
+# fs_iperf_server NS ADDR [-1]: an iperf3 server on ADDR:5201 in NS,
+# killed at exit ("-1": for one test only); 1 unless it listens within
+# 10 s.
+fs_iperf_server()
+{
+	fs_bg "$1" iperf3 -s -B "$2" -p 5201 ${3:+"$3"} >/dev/null 2>&1
+	wait_for 10 _fs_iperf_up "$1"
+}
+
+_fs_iperf_up() { ip netns exec "$1" ss -ltn | grep -q ":5201 "; }
+
+# fs_iperf_result FILE: from iperf3 -J output, set MBPS (receiver goodput,
+# Mbit/s), RTT (mean over streams of the senders' mean RTT, ms) and
+# MAXRTT (ms).
+fs_iperf_result()
+{
+	MBPS=$(jq '.end.sum_received.bits_per_second / 1e6' "$1")
+	RTT=$(jq '[.end.streams[].sender.mean_rtt] | add / length / 1000' "$1")
+	MAXRTT=$(jq '[.end.streams[].sender.max_rtt] | max / 1000' "$1")
+}
+
+# fs_keep_fresh NS DEV SECONDS ARGS...: in the background, "tc qdisc
+# change dev DEV root flowshape ARGS" now and every 3 s for SECONDS (a
+# static entry must be refreshed within stale_after, or it fails open);
+# its pid in BG_PID, killed at exit.
+fs_keep_fresh()
+{
+	local ns=$1 dev=$2 secs=$3
+	shift 3
+	(
+		for ((i = 0; i < secs / 3 + 2; i++)); do
+			tc -n "$ns" qdisc change dev "$dev" root flowshape "$@"
+			sleep 3
+		done
+	) >/dev/null 2>&1 &
+	BG_PID=$!
+	fs_on_exit kill "$BG_PID"
+}
 
 # lab_run PREFIX STREAMS SECONDS: iperf3 with STREAMS TCP streams for
 # SECONDS, and irtt at 10/s from just before to just after it, from the

@@ -17,6 +17,7 @@
 #     fq_codel's, mean TCP RTT < 100 ms (4 streams) / < 250 ms (16).
 # With 4 and with 16 streams.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lab-lib.sh"
 fs_require_root
 fs_require_cmd tc ip ping jq awk iperf3 ethtool
 fs_load_module
@@ -65,24 +66,16 @@ run()
 {
 	local out pout
 	out=$(fs_tmp) pout=$(fs_tmp)
-	ip netns exec "$NSS" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
-	fs_on_exit kill $!
-	wait_for 10 sh -c "ip netns exec $NSS ss -ltn | grep -q :5201" || return 1
-	( for ((i = 0; i < RUN_S / 3 + 2; i++)); do
-		tc -n "$NSF" qdisc change dev fout root flowshape \
-			dest $SERVER/32 congestion 1 2>/dev/null
-		sleep 3
-	done ) >/dev/null 2>&1 &
-	local rpid=$!
-	fs_on_exit kill $rpid
+	fs_iperf_server "$NSS" $SERVER -1 || return 1
+	fs_keep_fresh "$NSF" fout "$RUN_S" dest $SERVER/32 congestion 1
+	local rpid=$BG_PID
 	ip netns exec "$NSC" ping -n -i 0.1 -c $((RUN_S * 10 - 20)) -W 3 $SERVER >"$pout" 2>&1 &
 	local ppid=$!
 	ip netns exec "$NSC" iperf3 -c $SERVER -p 5201 -P "$1" -t "$RUN_S" -C cubic -J \
 		>"$out" 2>&1
 	wait $ppid
 	kill $rpid 2>/dev/null
-	MBPS=$(jq '.end.sum_received.bits_per_second / 1e6' "$out")
-	RTT=$(jq '[.end.streams[].sender.mean_rtt] | add / length / 1000' "$out")
+	fs_iperf_result "$out"
 	# p99 of the pings after the first 5 s (slow start's own transient).
 	P99=$(sed -n 's/.*icmp_seq=\([0-9]*\) .* time=\([0-9.]*\) ms.*/\1 \2/p' "$pout" |
 		awk '$1 > 50 { print $2 }' | sort -g |
