@@ -40,6 +40,7 @@ struct rtt_est {
 	/* Loss history, a ring of bits: 1 = lost. */
 	uint8_t lost_bits[LOSS_MAX / 8];
 	unsigned int loss_pos, loss_filled, loss_lost;
+	unsigned int loss_w;		/* the window the ring is laid out for */
 	/* Loss over time: probes answered and lost per round. */
 	struct { uint64_t t; uint16_t ok, lost; } lr[LOSS_ROUNDS];
 	unsigned int lr_pos, lr_n;
