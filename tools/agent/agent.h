@@ -24,6 +24,8 @@
 #include "promql.h"
 
 #define ROUND_RTTS	16	/* >= the "probes" maximum */
+/* Another writer's changes are looked at no more often than this. */
+#define RECHECK_GAP_NS	(500 * NSEC_PER_MSEC)
 
 struct dest_state {
 	const struct cfg_dest *cfg;	/* in agent.cfg */
@@ -61,6 +63,8 @@ struct qdisc_inst {
 	struct nl_qdisc q;
 	size_t cfg_idx;			/* its [qdisc] section */
 	bool stale_after_sent;
+	bool reconciled;		/* entries of unconfigured prefixes
+					 * deleted (foreign_entries) */
 	bool have_bytes;		/* bytes sent, at bytes_t */
 	uint64_t bytes, bytes_t;
 };
@@ -80,7 +84,11 @@ struct agent {
 	size_t nqi;
 	struct qdisc_counters *qc;	/* per [qdisc] section */
 	bool rescan;			/* look for the qdiscs again */
-	bool repush;			/* push the current levels now */
+	bool repush;			/* a qdisc went: find them, push all */
+	bool recheck;			/* a qdisc changed: push only where
+					 * the kernel lost our entries */
+	uint64_t recheck_after;		/* not before (RECHECK_GAP) */
+	uint64_t table_checks, table_repushes, foreign_deleted;
 	bool missing_logged;
 
 	struct nl nl;
@@ -117,8 +125,9 @@ void agent_round_start(struct agent *a, uint64_t now);
 bool agent_round_done(const struct agent *a);
 /* Compute, push (or print in dry-run) and end the round. */
 int agent_round_finish(struct agent *a, uint64_t now);
-/* Find qdiscs again if needed, and re-push the current levels if asked. */
-void agent_maintain(struct agent *a);
+/* After qdisc notifications: find the qdiscs again and re-push the
+ * current levels where they are needed (at most every RECHECK_GAP). */
+void agent_maintain(struct agent *a, uint64_t now);
 
 /* Poll set and dispatch for probes, metrics clients and netlink events. */
 size_t agent_pollfds(struct agent *a, struct pollfd *pfd, size_t max);

@@ -437,6 +437,13 @@ static int qdisc_key(struct parser *p, const char *key, const char *v)
 				    "parent: \"%s\" is not root, any or MAJOR:MINOR (hex)", v);
 		return 0;
 	}
+	if (!strcmp(key, "foreign_entries")) {
+		if (strcmp(v, "delete") && strcmp(v, "keep"))
+			return fail(p, p->line,
+				    "foreign_entries: \"%s\" is not delete or keep", v);
+		q->keep_foreign = !strcmp(v, "keep");
+		return 0;
+	}
 	return fail(p, p->line, "unknown key \"%s\" in [qdisc]", key);
 }
 

@@ -57,6 +57,8 @@ struct cfg_qdisc {
 	int line;
 	bool any_parent;		/* every flowshape qdisc on dev */
 	uint32_t parent;		/* TC_H_ROOT or MAJ:MIN */
+	bool keep_foreign;		/* foreign_entries = keep: leave entries
+					 * of unconfigured prefixes alone */
 };
 
 enum control_kind {

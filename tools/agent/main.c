@@ -240,7 +240,7 @@ static int loop(struct agent *a, const struct opts *o, int tfd, int sfd)
 				return r ? 1 : 0;
 			}
 		}
-		agent_maintain(a);
+		agent_maintain(a, now_ns());
 		if (wd_usec && now >= wd_next) {
 			sd_notify(0, "WATCHDOG=1");
 			wd_next = now + wd_usec * 1000 / 2;

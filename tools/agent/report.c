@@ -378,6 +378,16 @@ void agent_render_metrics(struct strbuf *b, void *arg)
 		sb_printf(b, "flowshape_agent_push_errors_total{dev=\"%s\",section_line=\"%d\"} %llu\n",
 			  a->cfg->qdiscs[i].dev, a->cfg->qdiscs[i].line,
 			  (unsigned long long)a->qc[i].push_errors);
+	help(b, "flowshape_agent_table_checks_total", "counter",
+	     "Tables looked at after another writer changed a qdisc, by outcome.");
+	sb_printf(b, "flowshape_agent_table_checks_total{result=\"intact\"} %llu\n",
+		  (unsigned long long)(a->table_checks - a->table_repushes));
+	sb_printf(b, "flowshape_agent_table_checks_total{result=\"repushed\"} %llu\n",
+		  (unsigned long long)a->table_repushes);
+	help(b, "flowshape_agent_foreign_entries_deleted_total", "counter",
+	     "Kernel entries of unconfigured prefixes deleted (foreign_entries = delete).");
+	sb_printf(b, "flowshape_agent_foreign_entries_deleted_total %llu\n",
+		  (unsigned long long)a->foreign_deleted);
 	help(b, "flowshape_agent_qdiscs", "gauge", "flowshape qdiscs being fed.");
 	sb_printf(b, "flowshape_agent_qdiscs %zu\n", a->nqi);
 	help(b, "flowshape_agent_promql_errors_total", "counter",
