@@ -1056,6 +1056,23 @@ void agent_reconfigure(struct agent *a, struct config *ncfg)
 
 /* ---- event loop plumbing -------------------------------------------------- */
 
+size_t agent_pollfds_max(const struct agent *a)
+{
+	/* netlink, the listener and its clients, two ICMP sockets, TCP. */
+	return 1 + 1 + METRICS_MAX_CONNS + 2 + a->pe.n;
+}
+
+size_t agent_fd_need(const struct config *c)
+{
+	uint64_t rounds = c->probe_timeout_ns / (c->interval_ns ? c->interval_ns : 1) + 1;
+	size_t i, tcp = 0;
+
+	for (i = 0; i < c->ndests; i++)
+		tcp += c->dests[i].probe == PROBE_TCP;
+	/* stdio, netlink, timers, ICMP, /metrics, libcurl's connections. */
+	return 64 + METRICS_MAX_CONNS + c->ndests + tcp * c->probes * (size_t)rounds;
+}
+
 size_t agent_pollfds(struct agent *a, struct pollfd *pfd, size_t max)
 {
 	size_t n = 0;

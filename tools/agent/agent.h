@@ -129,8 +129,15 @@ int agent_round_finish(struct agent *a, uint64_t now);
  * current levels where they are needed (at most every RECHECK_GAP). */
 void agent_maintain(struct agent *a, uint64_t now);
 
-/* Poll set and dispatch for probes, metrics clients and netlink events. */
+/* Poll set and dispatch for probes, metrics clients and netlink events.
+ * agent_pollfds_max: the room agent_pollfds needs now (every TCP probe
+ * out has a descriptor: none may be left out of the set). */
+size_t agent_pollfds_max(const struct agent *a);
 size_t agent_pollfds(struct agent *a, struct pollfd *pfd, size_t max);
+/* Descriptors the configuration can hold open at once (probes out for up
+ * to probe_timeout, across rounds, plus the agent's own): for
+ * RLIMIT_NOFILE. */
+size_t agent_fd_need(const struct config *c);
 void agent_handle(struct agent *a, struct pollfd *pfd, size_t n, uint64_t now);
 /* The earliest deadline of probes/round/clients, 0 if none. */
 uint64_t agent_next_deadline(const struct agent *a);
