@@ -80,9 +80,34 @@ void dest_prefix_text(const struct cfg_dest *c, char *buf, size_t len)
 	format_prefix(buf, len, c->family, c->addr, c->plen);
 }
 
+/*
+ * Bind /metrics if it is wanted and not bound yet.  A taken port is not
+ * fatal (the unit would restart-loop and nothing would be shaped): the
+ * agent logs it once and tries again every round.
+ */
+static void metrics_retry(struct agent *a)
+{
+	char err[256], addr[80];
+
+	if (!a->metrics_wanted)
+		return;
+	format_sockaddr(addr, sizeof(addr), &a->cfg->metrics_addr);
+	if (metrics_open(&a->ms, &a->cfg->metrics_addr, a->cfg->metrics_addrlen,
+			 agent_render_metrics, a, err, sizeof(err))) {
+		if (!a->metrics_logged)
+			log_err("%s (%s): serving no metrics for now, trying again every interval",
+				err, addr);
+		a->metrics_logged = true;
+		return;
+	}
+	if (a->metrics_logged)
+		log_notice("metrics_listen %s: serving /metrics now", addr);
+	a->metrics_wanted = false;
+	a->metrics_logged = false;
+}
+
 int agent_init(struct agent *a, struct config *cfg, bool dry_run, bool json)
 {
-	char err[256];
 	size_t i;
 	int r;
 
@@ -113,13 +138,8 @@ int agent_init(struct agent *a, struct config *cfg, bool dry_run, bool json)
 		}
 		a->have_nl = true;
 	}
-	if (cfg->metrics_enabled && !dry_run) {
-		if (metrics_open(&a->ms, &cfg->metrics_addr, cfg->metrics_addrlen,
-				 agent_render_metrics, a, err, sizeof(err))) {
-			log_err("%s", err);
-			return -1;
-		}
-	}
+	a->metrics_wanted = cfg->metrics_enabled && !dry_run;
+	metrics_retry(a);
 	a->rescan = true;
 	return 0;
 }
@@ -220,6 +240,7 @@ void agent_round_start(struct agent *a, uint64_t now)
 
 	a->round_active = true;
 	a->round_start = now;
+	metrics_retry(a);
 	/* Closed loop: probes outlive the round (see agent_round_finish);
 	 * the round waits for them 0.8 interval at most. */
 	wait = c->control == CONTROL_CLOSED ? c->interval_ns * 8 / 10 :
@@ -444,6 +465,14 @@ static const char *dest_load(struct agent *a, struct dest_state *d)
 
 	d->parts.cpu = d->parts.memory = d->parts.network = NAN;
 	d->load_meas = NAN;
+	if (d->load_reset) {
+		/* Another source since the reload: no rate across the two,
+		 * no controller state from the old one. */
+		d->load_reset = false;
+		d->have_prev = false;
+		ctl_reset(&d->cl, &a->pl);
+		d->load.known = false;
+	}
 	switch (dc->metrics) {
 	case METRICS_NONE:
 		ctl_reset(&d->cl, &a->pl);
@@ -999,10 +1028,60 @@ static bool same_sockaddr(const struct config *x, const struct config *y)
 	       !memcmp(&x->metrics_addr, &y->metrics_addr, x->metrics_addrlen);
 }
 
+/*
+ * metrics_listen changed: bind the new address before closing the old
+ * one, so that a failed bind leaves /metrics where it was.  Only when the
+ * new address cannot be bound beside the old one (EADDRINUSE: the same
+ * port, another address) is the old one closed first; if the bind then
+ * fails, the old address is bound again.
+ */
+static void metrics_rebind(struct agent *a, const struct config *ncfg)
+{
+	struct metrics_server nm;
+	char err[256], addr[80];
+
+	a->metrics_wanted = false;
+	a->metrics_logged = false;
+	if (!ncfg->metrics_enabled) {
+		metrics_close(&a->ms);
+		return;
+	}
+	format_sockaddr(addr, sizeof(addr), &ncfg->metrics_addr);
+	if (!metrics_open(&nm, &ncfg->metrics_addr, ncfg->metrics_addrlen,
+			  agent_render_metrics, a, err, sizeof(err))) {
+		metrics_close(&a->ms);
+		a->ms = nm;
+		log_notice("metrics_listen %s: serving /metrics there now", addr);
+		return;
+	}
+	if (errno == EADDRINUSE && a->ms.lfd >= 0) {
+		metrics_close(&a->ms);
+		if (!metrics_open(&nm, &ncfg->metrics_addr, ncfg->metrics_addrlen,
+				  agent_render_metrics, a, err, sizeof(err))) {
+			a->ms = nm;
+			log_notice("metrics_listen %s: serving /metrics there now", addr);
+			return;
+		}
+		if (!metrics_open(&a->ms, &a->cfg->metrics_addr, a->cfg->metrics_addrlen,
+				  agent_render_metrics, a, err, sizeof(err))) {
+			log_err("metrics_listen %s: cannot bind; /metrics stays on the old address",
+				addr);
+			return;
+		}
+	} else if (a->ms.lfd >= 0) {
+		log_err("%s (%s): /metrics stays on the old address", err, addr);
+		return;
+	}
+	/* Nothing bound: keep trying the new address every round. */
+	log_err("%s (%s): serving no metrics for now, trying again every interval",
+		err, addr);
+	a->metrics_wanted = true;
+	a->metrics_logged = true;
+}
+
 void agent_reconfigure(struct agent *a, struct config *ncfg)
 {
 	struct dest_state *nd = xcalloc(ncfg->ndests, sizeof(*nd));
-	char err[256];
 	size_t i, k;
 
 	/* The round in flight belongs to the old destinations. */
@@ -1024,6 +1103,7 @@ void agent_reconfigure(struct agent *a, struct config *ncfg)
 			    same_target(a->d[k].cfg, c)) {
 				nd[i] = a->d[k];	/* keep its history */
 				nd[i].cfg = c;
+				nd[i].load_reset = !cfg_dest_same_load_source(a->d[k].cfg, c);
 				break;
 			}
 		}
@@ -1031,13 +1111,8 @@ void agent_reconfigure(struct agent *a, struct config *ncfg)
 	if (!a->dry_run)
 		delete_removed(a, ncfg);
 
-	if (!a->dry_run && !same_sockaddr(a->cfg, ncfg)) {
-		metrics_close(&a->ms);
-		if (ncfg->metrics_enabled &&
-		    metrics_open(&a->ms, &ncfg->metrics_addr, ncfg->metrics_addrlen,
-				 agent_render_metrics, a, err, sizeof(err)))
-			log_err("%s: serving no metrics", err);
-	}
+	if (!a->dry_run && !same_sockaddr(a->cfg, ncfg))
+		metrics_rebind(a, ncfg);
 	free(a->d);
 	a->d = nd;
 	a->nd = ncfg->ndests;

@@ -47,6 +47,7 @@ struct dest_state {
 	bool scrape_pending, scrape_ok;
 	struct node_sample cur, prev;
 	bool have_prev;
+	bool load_reset;		/* reload changed the load source */
 	/* results of the last finished round */
 	struct load_parts parts;
 	const char *why;		/* why not pushed; NULL if pushed */
@@ -96,6 +97,9 @@ struct agent {
 	struct http http;
 	struct metrics_server ms;
 	bool have_nl, have_http;
+	bool metrics_wanted;		/* not bound yet (port taken): retried
+					 * every round */
+	bool metrics_logged;
 
 	bool round_active;
 	uint64_t round_start, round_deadline;

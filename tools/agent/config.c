@@ -95,6 +95,23 @@ int parse_prefix(const char *s, int *family, uint8_t *addr, uint8_t *plen)
 	return 0;
 }
 
+void format_sockaddr(char *buf, size_t len, const struct sockaddr_storage *a)
+{
+	char h[INET6_ADDRSTRLEN] = "?";
+
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)a;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, h, sizeof(h));
+		snprintf(buf, len, "[%s]:%u", h, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)a;
+
+		inet_ntop(AF_INET, &s4->sin_addr, h, sizeof(h));
+		snprintf(buf, len, "%s:%u", h, ntohs(s4->sin_port));
+	}
+}
+
 void format_prefix(char *buf, size_t len, int family, const uint8_t *addr,
 		   uint8_t plen)
 {
@@ -862,4 +879,17 @@ void config_free(struct config *cfg)
 	free(cfg->prometheus_url);
 	free(cfg->path);
 	free(cfg);
+}
+
+static bool same_str(const char *x, const char *y)
+{
+	return (!x && !y) || (x && y && !strcmp(x, y));
+}
+
+bool cfg_dest_same_load_source(const struct cfg_dest *x, const struct cfg_dest *y)
+{
+	return x->metrics == y->metrics && same_str(x->metrics_url, y->metrics_url) &&
+	       same_str(x->instance, y->instance) &&
+	       !strcmp(x->net_device, y->net_device) &&
+	       x->link_speed_bps == y->link_speed_bps;
 }
