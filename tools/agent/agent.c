@@ -204,6 +204,12 @@ static void on_scrape(void *arg, void *owner, int status, const char *body,
 	if (st.bad_lines)
 		log_debug("%s: %u malformed line(s), first at line %u", d->cfg->name,
 			  st.bad_lines, st.first_bad_line);
+	if (d->cfg->w.network > 0 && d->cur.have_net &&
+	    d->cur.net_source == NET_ALL_BUT_LO && !d->net_warned) {
+		log_notice("%s: %s lists no default route: counting every device but lo (a bond and its slaves, a bridge and its ports are counted twice); set net_device or enable node_exporter's network_route collector",
+			   d->cfg->name, d->cfg->metrics_url);
+		d->net_warned = true;
+	}
 	d->scrape_ok = true;
 }
 

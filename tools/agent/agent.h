@@ -48,6 +48,7 @@ struct dest_state {
 	struct node_sample cur, prev;
 	bool have_prev;
 	bool load_reset;		/* reload changed the load source */
+	bool net_warned;		/* "every device but lo" said once */
 	/* results of the last finished round */
 	struct load_parts parts;
 	const char *why;		/* why not pushed; NULL if pushed */

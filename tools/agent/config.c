@@ -552,8 +552,23 @@ static int dest_key(struct parser *p, const char *key, const char *v)
 		return 0;
 	}
 	if (!strcmp(key, "net_device")) {
-		if (strlen(v) >= IF_NAMESIZE || strpbrk(v, " \t\"\\/"))
-			return fail(p, p->line, "net_device: \"%s\" is not a device name", v);
+		const char *e = v;
+
+		if (strlen(v) >= CFG_NET_DEVICES_MAX)
+			return fail(p, p->line, "net_device: more than %d characters",
+				    CFG_NET_DEVICES_MAX - 1);
+		/* One name or a list ("bond0", "eth0, eth1"). */
+		while (*e) {
+			size_t k = strcspn(e, ", ");
+
+			if (!k || k >= IF_NAMESIZE || memchr(e, '/', k) ||
+			    memchr(e, '"', k) || memchr(e, '\\', k) || memchr(e, '\t', k))
+				return fail(p, p->line,
+					    "net_device: \"%.*s\" is not a device name",
+					    (int)(k ? k : strlen(e)), e);
+			e += k;
+			e += strspn(e, ", ");
+		}
 		strcpy(d->net_device, v);
 		return 0;
 	}

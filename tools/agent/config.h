@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #define CFG_MAX_DESTS	4096
+#define CFG_NET_DEVICES_MAX	128	/* net_device: a list of names */
 #define CFG_MAX_QDISCS	256
 #define CFG_NAME_MAX	64
 
@@ -47,7 +48,9 @@ struct cfg_dest {
 	enum metrics_kind metrics;
 	char *metrics_url;		/* METRICS_URL */
 	char *instance;			/* METRICS_PROMQL: "instance" label */
-	char net_device[IF_NAMESIZE];	/* "" = every device but lo */
+	char net_device[CFG_NET_DEVICES_MAX];	/* devices, separated by
+						 * commas or spaces; "" = the
+						 * default route's (scrape.h) */
 	double link_speed_bps;		/* 0 = not set */
 	struct load_weights w;
 };

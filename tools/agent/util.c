@@ -206,3 +206,18 @@ void *xrealloc(void *p, size_t size)
 {
 	return check_alloc(realloc(p, size ? size : 1));
 }
+
+bool dev_in_list(const char *list, const char *dev)
+{
+	size_t n = strlen(dev);
+
+	while (*list) {
+		size_t k = strcspn(list, ", ");
+
+		if (k == n && n && !strncmp(list, dev, n))
+			return true;
+		list += k;
+		list += strspn(list, ", ");
+	}
+	return false;
+}

@@ -65,4 +65,8 @@ char *xstrdup(const char *s);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 
+/* Whether dev is one of the names in list (separated by commas or
+ * spaces). */
+bool dev_in_list(const char *list, const char *dev);
+
 #endif
