@@ -198,7 +198,8 @@ static void on_scrape(void *arg, void *owner, int status, const char *body,
 		snprintf(why, sizeof(why), "not a Prometheus text exposition");
 	if (why[0]) {
 		d->scrape_errors++;
-		log_info("%s: %s: %s", d->cfg->name, d->cfg->metrics_url, why);
+		log_rl(&d->scrape_rl, now_ns(), LOG_LVL_INFO, "%s: %s: %s", d->cfg->name,
+		       d->cfg->metrics_url, why);
 		return;
 	}
 	if (st.bad_lines)
@@ -230,7 +231,7 @@ static void on_promql(void *arg, void *owner, int status, const char *body,
 	}
 	if (why[0]) {
 		a->promql_errors++;
-		log_warn("Prometheus query %zu: %s", i, why);
+		log_rl(&a->promql_rl, now_ns(), LOG_LVL_WARN, "Prometheus query %zu: %s", i, why);
 		return;
 	}
 	a->pq_ok[i] = true;
@@ -325,15 +326,17 @@ static void end_pending(struct agent *a)
 			http_cancel_owner(&a->http, d);
 			d->scrape_pending = false;
 			d->scrape_errors++;
-			log_info("%s: %s: no answer within http_timeout",
-				 d->cfg->name, d->cfg->metrics_url);
+			log_rl(&d->scrape_rl, now_ns(), LOG_LVL_INFO,
+			       "%s: %s: no answer within http_timeout",
+			       d->cfg->name, d->cfg->metrics_url);
 		}
 	}
 	for (i = 0; i < PQ_COUNT; i++)
 		http_cancel_owner(&a->http, &a->pq[i]);
 	if (a->pq_pending) {
 		a->promql_errors++;
-		log_warn("Prometheus: no answer within http_timeout");
+		log_rl(&a->promql_rl, now_ns(), LOG_LVL_WARN,
+		       "Prometheus: no answer within http_timeout");
 	}
 	a->pq_pending = 0;
 }
@@ -798,7 +801,7 @@ static int push_one(struct agent *a, struct qdisc_inst *qi, bool *read)
 	free(u);
 	if (r) {
 		qdisc_name(a, qi, name, sizeof(name));
-		log_err("push to %s refused: %s", name, err);
+		log_rl(&qc->push_rl, now_ns(), LOG_LVL_ERR, "push to %s refused: %s", name, err);
 		qc->push_errors++;
 		a->push_errors++;
 		a->rescan = true;

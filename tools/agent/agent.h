@@ -22,6 +22,7 @@
 #include "nl.h"
 #include "probe.h"
 #include "promql.h"
+#include "util.h"
 
 #define ROUND_RTTS	16	/* >= the "probes" maximum */
 /* Another writer's changes are looked at no more often than this. */
@@ -49,6 +50,7 @@ struct dest_state {
 	bool have_prev;
 	bool load_reset;		/* reload changed the load source */
 	bool net_warned;		/* "every device but lo" said once */
+	struct log_rl scrape_rl;	/* its failures, once a minute */
 	/* results of the last finished round */
 	struct load_parts parts;
 	const char *why;		/* why not pushed; NULL if pushed */
@@ -73,6 +75,7 @@ struct qdisc_inst {
 
 struct qdisc_counters {
 	uint64_t pushes, push_errors;
+	struct log_rl push_rl;		/* refusals, once a minute */
 };
 
 struct agent {
@@ -109,6 +112,7 @@ struct agent {
 	bool pq_ok[PQ_COUNT];
 	unsigned int pq_pending;
 	uint64_t promql_errors;
+	struct log_rl promql_rl;	/* Prometheus failures, once a minute */
 
 	bool dry_run, json;
 	bool quiet_round;		/* --once warm-up round: print nothing */

@@ -690,7 +690,7 @@ static void set_defaults(struct config *c)
 	c->rtt_smoothing = 0.5;
 	c->hysteresis = 0.05;
 	c->w = (struct load_weights){ .cpu = 0.5, .memory = 0.25, .network = 0.25 };
-	c->promql_rate_window_ns = 60 * NSEC_PER_SEC;
+	c->promql_rate_window_ns = 240 * NSEC_PER_SEC;
 }
 
 static int check_dest(struct parser *p, struct cfg_dest *d, size_t i)

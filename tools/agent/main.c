@@ -177,14 +177,23 @@ static void reload(struct agent *a, const char *path, int tfd)
 	struct config *n;
 	char err[512];
 
+	/*
+	 * systemd (>= 253) waits for READY=1 after a RELOADING=1 that
+	 * carries MONOTONIC_USEC (the time of the reload); without it, the
+	 * message is ignored for the reload job.  A refused reload ends
+	 * with READY=1 too (the old configuration runs) and says why in
+	 * STATUS; the unit's ExecReload checks the file first, so that
+	 * "systemctl reload" itself fails on a bad one.
+	 */
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
+		   (unsigned long long)(now_ns() / 1000), path);
 	n = config_load(path, err, sizeof(err));
 	if (!n) {
 		a->reload_errors++;
 		log_err("reload refused: %s; keeping the running configuration", err);
-		sd_notifyf(0, "STATUS=reload refused: %s", err);
+		sd_notifyf(0, "READY=1\nSTATUS=reload refused: %s", err);
 		return;
 	}
-	sd_notify(0, "RELOADING=1");
 	fd_limit(n);
 	agent_reconfigure(a, n);
 	a->reloads++;

@@ -11,6 +11,12 @@
 #   reload, load source: a destination whose metrics URL changes starts
 #     its load over; a rate across two servers' counters is never used
 #     (busybox httpd serves two node_exporter pages).
+#   reload notifications: RELOADING=1 with MONOTONIC_USEC, READY=1 after
+#     every reload, refused ones too (with STATUS=reload refused).
+#   /metrics: 8 idle connections do not keep a scrape out; an oversized
+#     request gets 431; label values are escaped.
+#   log lines: a dead Prometheus is logged once a minute, not on every
+#     round (5 a second with 4 queries each).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 AGENT=${FLOWSHAPE_AGENT:-./flowshape-agent}
@@ -143,6 +149,78 @@ check "no round shows a rate across the two servers' counters" \
 	test "$(jq -c 'all(. == null or . < 0.5)' <<<"$net")" = true
 check "server b's network load is measured after the reload" \
 	test "$(jq -c '.[-1] == 0' <<<"$net")" = true
+
+# 4. A dead Prometheus: its warnings once a minute, not every round.
+PP=$(free_port)
+{
+	printf '[agent]\ncontrol = proportional\ninterval = 200ms\n'
+	printf 'prometheus_url = http://127.0.0.1:%s/\n\n[qdisc]\ndev = lo\n\n' "$PP"
+	printf '[destination d]\nprefix = 10.77.0.1/32\nprobe = none\n'
+	printf 'metrics = prometheus 10.77.0.1:9100\nnetwork_weight = 0\n'
+} >"$TMP/p.conf"
+"$AGENT" -c "$TMP/p.conf" --dry-run --json >"$TMP/p.json" 2>"$TMP/p.log" &
+A=$!
+PIDS+=("$A")
+plines() { [[ $(wc -l <"$TMP/p.json") -ge $1 ]]; }
+check "10 rounds against a dead Prometheus" wait_for 30 plines 10
+kill "$A" 2>/dev/null
+warns=$(grep -c "warning: Prometheus" "$TMP/p.log")
+errs=$(jq -s '[.[] | .destinations[0].reason == "no data from Prometheus"] | all' "$TMP/p.json")
+echo "# Prometheus warnings in $(wc -l <"$TMP/p.json") rounds: $warns"
+check "every round says why nothing is pushed" test "$errs" = true
+check "Prometheus' failure is logged once, not every round ($warns lines)" test "$warns" = 1
+
+# 5. /metrics: idle connections, an oversized request, label escaping.
+conf "$FREE" >"$TMP/m.conf"
+sed -i 's/^dev = lo$/dev = a"b/' "$TMP/m.conf"
+"$AGENT" -c "$TMP/m.conf" >"$TMP/m.log" 2>&1 &
+A=$!
+PIDS+=("$A")
+check "/metrics on $FREE" wait_for 10 up "$FREE"
+idle=()
+for i in 1 2 3 4 5 6 7 8; do
+	exec {fd}<>"/dev/tcp/127.0.0.1/$FREE" && idle+=("$fd")
+done
+# Before, these 8 held every slot until their 2 s deadline.
+t0=$(date +%s%N)
+code=$(curl -s -o "$TMP/m.page" -w '%{http_code}' --max-time 1.5 "http://127.0.0.1:$FREE/metrics")
+t1=$(date +%s%N)
+echo "# with ${#idle[@]} idle connections open: HTTP $code in $(((t1 - t0) / 1000000)) ms"
+check "8 idle connections do not keep a scrape out (HTTP $code)" test "$code" = 200
+for fd in "${idle[@]}"; do exec {fd}>&-; done
+big=$(head -c 3000 /dev/zero | tr '\0' a)
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "X-Big: $big" \
+	"http://127.0.0.1:$FREE/metrics")
+check "an oversized request gets 431 (HTTP $code)" test "$code" = 431
+curl -s --max-time 5 -o "$TMP/m.page2" "http://127.0.0.1:$FREE/metrics"
+check "a device name with a quote is escaped in the dev label" \
+	grep -qF 'flowshape_agent_pushes_total{dev="a\"b",' "$TMP/m.page2"
+kill "$A" 2>/dev/null
+
+# 6. Reload notifications (systemd's protocol, through notify-sink).
+NOTIFY=$TMP/notify.sock
+build/notify-sink "$NOTIFY" >"$TMP/notify.out" &
+PIDS+=("$!")
+check "notify-sink listening" wait_for 5 grep -q listening "$TMP/notify.out"
+conf "$FREE" >"$TMP/n.conf"
+NOTIFY_SOCKET=$NOTIFY "$AGENT" -c "$TMP/n.conf" >"$TMP/n.log" 2>&1 &
+A=$!
+PIDS+=("$A")
+ready_count() { [[ $(grep -c "READY=1" "$TMP/notify.out") -ge $1 ]]; }
+check "READY=1 at start" wait_for 10 ready_count 1
+kill -HUP "$A"
+check "a good reload ends with READY=1" wait_for 10 ready_count 2
+echo "[agent]" >"$TMP/n.conf"
+echo "interval = 1parsec" >>"$TMP/n.conf"
+kill -HUP "$A"
+check "a refused reload ends with READY=1 too" wait_for 10 ready_count 3
+kill "$A" 2>/dev/null
+seq=$(awk '/RELOADING=1/ { printf "R" } /READY=1/ { printf "Y" } END { print "" }' "$TMP/notify.out")
+check "READY, then RELOADING and READY per reload ($seq)" test "$seq" = YRYRY
+check "every RELOADING=1 carries MONOTONIC_USEC" \
+	bash -c "! grep RELOADING=1 '$TMP/notify.out' | grep -qv 'MONOTONIC_USEC=[0-9]'"
+check "the refused reload says why in STATUS" \
+	grep -q "READY=1|STATUS=reload refused" "$TMP/notify.out"
 
 echo "1..$n"
 exit $failed

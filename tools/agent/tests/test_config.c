@@ -170,6 +170,9 @@ static void test_defaults(void **state)
 	assert_int_equal(c->full_congestion_delay_ns, 20 * NSEC_PER_MSEC);
 	assert_false(c->metrics_enabled);
 	assert_null(c->prometheus_url);
+	/* rate() over 4 of Prometheus' default 1 m scrape intervals: 60 s
+	 * held one sample at most, and rate() needs two. */
+	assert_int_equal(c->promql_rate_window_ns, 240 * NSEC_PER_SEC);
 	assert_int_equal(c->dests[0].metrics, METRICS_NONE);
 	config_free(c);
 	/* The proportional law keeps its slower defaults. */
