@@ -446,16 +446,22 @@ write_conf no-slow
 kill -HUP "$AGENT_PID"
 check "reload of a good config" wait_for 10 grep -q "reloaded $CONF" "$LOG"
 # The notifications in order: READY=1 at the start, then RELOADING=1 and
-# READY=1 for each of the three reloads applied (none for the refused one).
+# READY=1 for each of the four reloads (the refused one too: it ends with
+# READY=1 and STATUS=reload refused), each RELOADING=1 with MONOTONIC_USEC
+# (systemd waits for READY=1 only then).
 ag_notify_seq()
 {
 	awk '/RELOADING=1/ { printf "R" } /READY=1/ { printf "Y" } END { print "" }' \
 		"$TMP/notify.out"
 }
 ag_notify_seq_is() { [[ $(ag_notify_seq) == "$1" ]]; }
-wait_for 5 ag_notify_seq_is YRYRYRY
-check_eq "READY=1, then RELOADING=1 and READY=1 per applied reload (R: RELOADING, Y: READY)" \
-	YRYRYRY "$(ag_notify_seq)"
+wait_for 5 ag_notify_seq_is YRYRYRYRY
+check_eq "READY=1, then RELOADING=1 and READY=1 per reload (R: RELOADING, Y: READY)" \
+	YRYRYRYRY "$(ag_notify_seq)"
+check "every RELOADING=1 carries MONOTONIC_USEC" \
+	bash -c "! grep RELOADING=1 '$TMP/notify.out' | grep -qv 'MONOTONIC_USEC=[0-9]'"
+check "the refused reload says so in STATUS" \
+	grep -q "READY=1|STATUS=reload refused" "$TMP/notify.out"
 check "the dropped destination's entry is deleted" wait_for 10 ag_absent 10.202.0.0/24
 
 # --- the agent gone: entries expire -----------------------------------------

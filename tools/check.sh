@@ -26,6 +26,9 @@ run_host tc-plugin tc/tests/host.sh
 # parsers), 20 s each under ASan + UBSan; longer under make soak.
 run_host fuzz tc/fuzz/run.sh -t 20 tc/fuzz tools/agent/fuzz
 run_host agent-unit make -s -C tools/agent check-tap
+# The agent on the host (no qdisc): taken port, reloads of /metrics and
+# of a load source.
+run_host agent-host tools/agent/tests/host.sh
 
 echo "== vm: selftests"
 make -s -C selftests all || failed=$((failed + 1))

@@ -80,9 +80,34 @@ void dest_prefix_text(const struct cfg_dest *c, char *buf, size_t len)
 	format_prefix(buf, len, c->family, c->addr, c->plen);
 }
 
+/*
+ * Bind /metrics if it is wanted and not bound yet.  A taken port is not
+ * fatal (the unit would restart-loop and nothing would be shaped): the
+ * agent logs it once and tries again every round.
+ */
+static void metrics_retry(struct agent *a)
+{
+	char err[256], addr[80];
+
+	if (!a->metrics_wanted)
+		return;
+	format_sockaddr(addr, sizeof(addr), &a->cfg->metrics_addr);
+	if (metrics_open(&a->ms, &a->cfg->metrics_addr, a->cfg->metrics_addrlen,
+			 agent_render_metrics, a, err, sizeof(err))) {
+		if (!a->metrics_logged)
+			log_err("%s (%s): serving no metrics for now, trying again every interval",
+				err, addr);
+		a->metrics_logged = true;
+		return;
+	}
+	if (a->metrics_logged)
+		log_notice("metrics_listen %s: serving /metrics now", addr);
+	a->metrics_wanted = false;
+	a->metrics_logged = false;
+}
+
 int agent_init(struct agent *a, struct config *cfg, bool dry_run, bool json)
 {
-	char err[256];
 	size_t i;
 	int r;
 
@@ -113,13 +138,8 @@ int agent_init(struct agent *a, struct config *cfg, bool dry_run, bool json)
 		}
 		a->have_nl = true;
 	}
-	if (cfg->metrics_enabled && !dry_run) {
-		if (metrics_open(&a->ms, &cfg->metrics_addr, cfg->metrics_addrlen,
-				 agent_render_metrics, a, err, sizeof(err))) {
-			log_err("%s", err);
-			return -1;
-		}
-	}
+	a->metrics_wanted = cfg->metrics_enabled && !dry_run;
+	metrics_retry(a);
 	a->rescan = true;
 	return 0;
 }
@@ -178,12 +198,19 @@ static void on_scrape(void *arg, void *owner, int status, const char *body,
 		snprintf(why, sizeof(why), "not a Prometheus text exposition");
 	if (why[0]) {
 		d->scrape_errors++;
-		log_info("%s: %s: %s", d->cfg->name, d->cfg->metrics_url, why);
+		log_rl(&d->scrape_rl, now_ns(), LOG_LVL_INFO, "%s: %s: %s", d->cfg->name,
+		       d->cfg->metrics_url, why);
 		return;
 	}
 	if (st.bad_lines)
 		log_debug("%s: %u malformed line(s), first at line %u", d->cfg->name,
 			  st.bad_lines, st.first_bad_line);
+	if (d->cfg->w.network > 0 && d->cur.have_net &&
+	    d->cur.net_source == NET_ALL_BUT_LO && !d->net_warned) {
+		log_notice("%s: %s lists no default route: counting every device but lo (a bond and its slaves, a bridge and its ports are counted twice); set net_device or enable node_exporter's network_route collector",
+			   d->cfg->name, d->cfg->metrics_url);
+		d->net_warned = true;
+	}
 	d->scrape_ok = true;
 }
 
@@ -204,7 +231,7 @@ static void on_promql(void *arg, void *owner, int status, const char *body,
 	}
 	if (why[0]) {
 		a->promql_errors++;
-		log_warn("Prometheus query %zu: %s", i, why);
+		log_rl(&a->promql_rl, now_ns(), LOG_LVL_WARN, "Prometheus query %zu: %s", i, why);
 		return;
 	}
 	a->pq_ok[i] = true;
@@ -220,6 +247,7 @@ void agent_round_start(struct agent *a, uint64_t now)
 
 	a->round_active = true;
 	a->round_start = now;
+	metrics_retry(a);
 	/* Closed loop: probes outlive the round (see agent_round_finish);
 	 * the round waits for them 0.8 interval at most. */
 	wait = c->control == CONTROL_CLOSED ? c->interval_ns * 8 / 10 :
@@ -298,15 +326,17 @@ static void end_pending(struct agent *a)
 			http_cancel_owner(&a->http, d);
 			d->scrape_pending = false;
 			d->scrape_errors++;
-			log_info("%s: %s: no answer within http_timeout",
-				 d->cfg->name, d->cfg->metrics_url);
+			log_rl(&d->scrape_rl, now_ns(), LOG_LVL_INFO,
+			       "%s: %s: no answer within http_timeout",
+			       d->cfg->name, d->cfg->metrics_url);
 		}
 	}
 	for (i = 0; i < PQ_COUNT; i++)
 		http_cancel_owner(&a->http, &a->pq[i]);
 	if (a->pq_pending) {
 		a->promql_errors++;
-		log_warn("Prometheus: no answer within http_timeout");
+		log_rl(&a->promql_rl, now_ns(), LOG_LVL_WARN,
+		       "Prometheus: no answer within http_timeout");
 	}
 	a->pq_pending = 0;
 }
@@ -444,6 +474,14 @@ static const char *dest_load(struct agent *a, struct dest_state *d)
 
 	d->parts.cpu = d->parts.memory = d->parts.network = NAN;
 	d->load_meas = NAN;
+	if (d->load_reset) {
+		/* Another source since the reload: no rate across the two,
+		 * no controller state from the old one. */
+		d->load_reset = false;
+		d->have_prev = false;
+		ctl_reset(&d->cl, &a->pl);
+		d->load.known = false;
+	}
 	switch (dc->metrics) {
 	case METRICS_NONE:
 		ctl_reset(&d->cl, &a->pl);
@@ -546,6 +584,29 @@ static void qdisc_name(const struct agent *a, const struct qdisc_inst *qi,
 	snprintf(buf, len, "%s %s (parent %s)", a->cfg->qdiscs[qi->cfg_idx].dev, h, p);
 }
 
+/*
+ * A qdisc found again (same device and handle) keeps what was done to it:
+ * stale_after sent, foreign entries deleted.  One deleted and created
+ * again is announced by an RTM_DELQDISC: NL_EV_GONE starts it afresh.
+ */
+static void keep_flags(const struct agent *a, struct qdisc_inst *qi)
+{
+	size_t i;
+
+	for (i = 0; i < a->nqi; i++) {
+		if (a->qi[i].q.ifindex == qi->q.ifindex &&
+		    a->qi[i].q.handle == qi->q.handle &&
+		    a->qi[i].cfg_idx == qi->cfg_idx) {
+			qi->stale_after_sent = a->qi[i].stale_after_sent;
+			qi->reconciled = a->qi[i].reconciled;
+			qi->have_bytes = a->qi[i].have_bytes;
+			qi->bytes = a->qi[i].bytes;
+			qi->bytes_t = a->qi[i].bytes_t;
+			return;
+		}
+	}
+}
+
 static void resolve(struct agent *a)
 {
 	struct qdisc_inst *list = NULL;
@@ -583,6 +644,7 @@ static void resolve(struct agent *a)
 				continue;
 			list = xrealloc(list, (n + 1) * sizeof(*list));
 			list[n++] = (struct qdisc_inst){ .q = found[k], .cfg_idx = i };
+			keep_flags(a, &list[n - 1]);
 		}
 		free(found);
 		if (!matched) {
@@ -594,17 +656,17 @@ static void resolve(struct agent *a)
 		}
 	}
 	/* Say what we feed when it changes. */
-	if (n != a->nqi || (n && memcmp(list, a->qi, n * sizeof(*list)))) {
-		for (i = 0; i < n; i++) {
-			qdisc_name(a, &list[i], name, sizeof(name));
-			log_notice("feeding flowshape qdisc %s", name);
-		}
+	for (i = 0; i < n; i++) {
+		if (list[i].stale_after_sent)
+			continue;
+		qdisc_name(a, &list[i], name, sizeof(name));
+		log_notice("feeding flowshape qdisc %s", name);
 	}
 	free(a->qi);
 	a->qi = list;
 	a->nqi = n;
-	/* Every qdisc found (again) gets stale_after with its next push: it
-	 * may be new, with the kernel's default. */
+	/* Every new qdisc gets stale_after with its next push: it has the
+	 * kernel's default. */
 	a->missing_logged = missing;
 	a->rescan = missing;	/* keep looking for the missing ones */
 }
@@ -670,51 +732,158 @@ static void read_back(struct agent *a, const struct qdisc_inst *qi)
 	free(info);
 }
 
-static int push_all(struct agent *a)
+/*
+ * The ownership rule (flowshape-agent.conf(5), foreign_entries): the agent
+ * owns the whole table of every qdisc it feeds.  When it first feeds a
+ * qdisc (start-up, reload, a qdisc found) it deletes the entries whose
+ * prefix is not one of its destinations: left over from a configuration
+ * edited while it was stopped, they would go stale, and a stale /32
+ * shadows a live /24 (the kernel's LPM does not skip it).
+ */
+static void reconcile(struct agent *a, struct qdisc_inst *qi)
 {
-	struct nl_dest *u;
-	size_t n, i;
-	int failed = 0, r;
+	struct nl_dest_info *info = NULL;
+	struct nl_dest *keep, *del;
+	size_t ninfo = 0, n, i;
 	char err[512], name[64];
-	bool read = false;
 
-	if (a->rescan)
-		resolve(a);
-	n = 0;
-	u = NULL;
-	for (i = 0; i < a->nqi; i++) {
-		struct qdisc_inst *qi = &a->qi[i];
-		struct qdisc_counters *qc = &a->qc[qi->cfg_idx];
-		uint64_t stale = qi->stale_after_sent ? 0 : a->cfg->stale_after_ns;
-
-		free(u);
-		n = build_updates(a, qi, &u);
-		if (!n && !stale)
-			continue;
-		r = nl_push(&a->nl, &qi->q, stale, u, n, err, sizeof(err));
-		if (r) {
-			qdisc_name(a, qi, name, sizeof(name));
-			log_err("push to %s refused: %s", name, err);
-			qc->push_errors++;
-			a->push_errors++;
-			failed++;
-			a->rescan = true;
-			continue;
-		}
-		qc->pushes++;
-		a->pushes++;
-		qi->stale_after_sent = true;
-		if (!read && a->cfg->metrics_enabled) {
-			read_back(a, qi);
-			read = true;
-		}
+	if (a->cfg->qdiscs[qi->cfg_idx].keep_foreign) {
+		qi->reconciled = true;
+		return;
 	}
+	qdisc_name(a, qi, name, sizeof(name));
+	if (nl_dump_dests(&a->nl, &qi->q, &info, &ninfo, err, sizeof(err))) {
+		log_warn("listing the table of %s: %s (foreign entries kept for now)",
+			 name, err);
+		return;
+	}
+	keep = xcalloc(a->nd ? a->nd : 1, sizeof(*keep));
+	del = xcalloc(ninfo ? ninfo : 1, sizeof(*del));
+	for (i = 0; i < a->nd; i++) {
+		keep[i].family = a->d[i].cfg->family;
+		memcpy(keep[i].addr, a->d[i].cfg->addr, 16);
+		keep[i].plen = a->d[i].cfg->plen;
+	}
+	n = nl_dests_foreign(info, ninfo, keep, a->nd, del);
+	if (n && nl_push(&a->nl, &qi->q, 0, del, n, err, sizeof(err))) {
+		log_err("deleting %zu foreign entr%s from %s: %s", n,
+			n == 1 ? "y" : "ies", name, err);
+	} else {
+		if (n)
+			log_notice("%s: deleted %zu entr%s whose prefix is not configured (foreign_entries = delete)",
+				   name, n, n == 1 ? "y" : "ies");
+		a->foreign_deleted += n;
+		qi->reconciled = true;
+	}
+	free(info);
+	free(keep);
+	free(del);
+}
+
+/* Push the current levels to one qdisc; *read: the table was read back. */
+static int push_one(struct agent *a, struct qdisc_inst *qi, bool *read)
+{
+	struct qdisc_counters *qc = &a->qc[qi->cfg_idx];
+	uint64_t stale = qi->stale_after_sent ? 0 : a->cfg->stale_after_ns;
+	char err[512], name[64];
+	struct nl_dest *u;
+	size_t n;
+	int r;
+
+	if (!qi->reconciled)
+		reconcile(a, qi);
+	n = build_updates(a, qi, &u);
+	if (!n && !stale) {
+		free(u);
+		return 0;
+	}
+	r = nl_push(&a->nl, &qi->q, stale, u, n, err, sizeof(err));
 	free(u);
+	if (r) {
+		qdisc_name(a, qi, name, sizeof(name));
+		log_rl(&qc->push_rl, now_ns(), LOG_LVL_ERR, "push to %s refused: %s", name, err);
+		qc->push_errors++;
+		a->push_errors++;
+		a->rescan = true;
+		return -1;
+	}
+	qc->pushes++;
+	a->pushes++;
+	qi->stale_after_sent = true;
+	if (!*read && a->cfg->metrics_enabled) {
+		read_back(a, qi);
+		*read = true;
+	}
+	return 0;
+}
+
+static void push_status(struct agent *a, int failed)
+{
+	size_t n, i;
+
 	for (n = 0, i = 0; i < a->nd; i++)
 		n += a->d[i].pushed && a->d[i].congestion.known && a->d[i].load.known;
 	snprintf(a->status, sizeof(a->status), "%zu of %zu destinations pushed to %zu qdisc(s)%s",
 		 n, a->nd, a->nqi, failed ? ", push errors" : "");
+}
+
+static int push_all(struct agent *a)
+{
+	bool read = false;
+	int failed = 0;
+	size_t i;
+
+	if (a->rescan)
+		resolve(a);
+	for (i = 0; i < a->nqi; i++)
+		failed += push_one(a, &a->qi[i], &read) != 0;
+	push_status(a, failed);
 	return failed;
+}
+
+/*
+ * Another writer changed a qdisc we feed (a second agent's push, "tc
+ * qdisc change"): push again only to a qdisc that is new to us or whose
+ * table lost entries we pushed.  Pushing on every such notification made
+ * two writers push in a loop, each answering the other's push.
+ */
+static void check_tables(struct agent *a)
+{
+	struct nl_dest_info *info;
+	struct nl_dest *u;
+	size_t i, n, ninfo, missing;
+	char err[512], name[64];
+	bool read = false, push;
+	int failed = 0;
+
+	for (i = 0; i < a->nqi; i++) {
+		struct qdisc_inst *qi = &a->qi[i];
+
+		a->table_checks++;
+		qdisc_name(a, qi, name, sizeof(name));
+		push = !qi->stale_after_sent;	/* new to us */
+		if (!push) {
+			info = NULL;
+			ninfo = 0;
+			if (nl_dump_dests(&a->nl, &qi->q, &info, &ninfo, err, sizeof(err))) {
+				log_warn("listing the table of %s: %s", name, err);
+				continue;
+			}
+			n = build_updates(a, qi, &u);
+			missing = nl_dests_missing(u, n, info, ninfo);
+			free(u);
+			free(info);
+			if (missing)
+				log_notice("%s lost %zu of our %zu entr%s: pushing again",
+					   name, missing, n, n == 1 ? "y" : "ies");
+			push = missing > 0;
+		}
+		if (!push)
+			continue;
+		a->table_repushes++;
+		failed += push_one(a, qi, &read) != 0;
+	}
+	push_status(a, failed);
 }
 
 /* probe_walk: late_ns holds the earliest send time (or the round's end,
@@ -771,17 +940,27 @@ int agent_round_finish(struct agent *a, uint64_t now)
 	return push_all(a);
 }
 
-void agent_maintain(struct agent *a)
+void agent_maintain(struct agent *a, uint64_t now)
 {
-	if (a->dry_run)
+	size_t i;
+
+	if (a->dry_run || (!a->repush && !a->recheck) || now < a->recheck_after)
 		return;
-	if (a->repush) {
-		a->repush = false;
-		/* A qdisc came or went: find them and give them what we know
-		 * now rather than an interval later. */
-		resolve(a);
-		push_all(a);
+	/* However often others write, this costs at most one look (a dump
+	 * per device and per qdisc) every RECHECK_GAP. */
+	a->recheck_after = now + RECHECK_GAP_NS;
+	a->recheck = false;
+	resolve(a);
+	if (!a->repush) {
+		check_tables(a);
+		return;
 	}
+	/* A qdisc went (or notifications were lost): give every qdisc what
+	 * we know now, and stale_after, rather than an interval later. */
+	a->repush = false;
+	for (i = 0; i < a->nqi; i++)
+		a->qi[i].stale_after_sent = false;
+	push_all(a);
 }
 
 /* ---- reload --------------------------------------------------------------- */
@@ -858,10 +1037,60 @@ static bool same_sockaddr(const struct config *x, const struct config *y)
 	       !memcmp(&x->metrics_addr, &y->metrics_addr, x->metrics_addrlen);
 }
 
+/*
+ * metrics_listen changed: bind the new address before closing the old
+ * one, so that a failed bind leaves /metrics where it was.  Only when the
+ * new address cannot be bound beside the old one (EADDRINUSE: the same
+ * port, another address) is the old one closed first; if the bind then
+ * fails, the old address is bound again.
+ */
+static void metrics_rebind(struct agent *a, const struct config *ncfg)
+{
+	struct metrics_server nm;
+	char err[256], addr[80];
+
+	a->metrics_wanted = false;
+	a->metrics_logged = false;
+	if (!ncfg->metrics_enabled) {
+		metrics_close(&a->ms);
+		return;
+	}
+	format_sockaddr(addr, sizeof(addr), &ncfg->metrics_addr);
+	if (!metrics_open(&nm, &ncfg->metrics_addr, ncfg->metrics_addrlen,
+			  agent_render_metrics, a, err, sizeof(err))) {
+		metrics_close(&a->ms);
+		a->ms = nm;
+		log_notice("metrics_listen %s: serving /metrics there now", addr);
+		return;
+	}
+	if (errno == EADDRINUSE && a->ms.lfd >= 0) {
+		metrics_close(&a->ms);
+		if (!metrics_open(&nm, &ncfg->metrics_addr, ncfg->metrics_addrlen,
+				  agent_render_metrics, a, err, sizeof(err))) {
+			a->ms = nm;
+			log_notice("metrics_listen %s: serving /metrics there now", addr);
+			return;
+		}
+		if (!metrics_open(&a->ms, &a->cfg->metrics_addr, a->cfg->metrics_addrlen,
+				  agent_render_metrics, a, err, sizeof(err))) {
+			log_err("metrics_listen %s: cannot bind; /metrics stays on the old address",
+				addr);
+			return;
+		}
+	} else if (a->ms.lfd >= 0) {
+		log_err("%s (%s): /metrics stays on the old address", err, addr);
+		return;
+	}
+	/* Nothing bound: keep trying the new address every round. */
+	log_err("%s (%s): serving no metrics for now, trying again every interval",
+		err, addr);
+	a->metrics_wanted = true;
+	a->metrics_logged = true;
+}
+
 void agent_reconfigure(struct agent *a, struct config *ncfg)
 {
 	struct dest_state *nd = xcalloc(ncfg->ndests, sizeof(*nd));
-	char err[256];
 	size_t i, k;
 
 	/* The round in flight belongs to the old destinations. */
@@ -883,6 +1112,7 @@ void agent_reconfigure(struct agent *a, struct config *ncfg)
 			    same_target(a->d[k].cfg, c)) {
 				nd[i] = a->d[k];	/* keep its history */
 				nd[i].cfg = c;
+				nd[i].load_reset = !cfg_dest_same_load_source(a->d[k].cfg, c);
 				break;
 			}
 		}
@@ -890,13 +1120,8 @@ void agent_reconfigure(struct agent *a, struct config *ncfg)
 	if (!a->dry_run)
 		delete_removed(a, ncfg);
 
-	if (!a->dry_run && !same_sockaddr(a->cfg, ncfg)) {
-		metrics_close(&a->ms);
-		if (ncfg->metrics_enabled &&
-		    metrics_open(&a->ms, &ncfg->metrics_addr, ncfg->metrics_addrlen,
-				 agent_render_metrics, a, err, sizeof(err)))
-			log_err("%s: serving no metrics", err);
-	}
+	if (!a->dry_run && !same_sockaddr(a->cfg, ncfg))
+		metrics_rebind(a, ncfg);
 	free(a->d);
 	a->d = nd;
 	a->nd = ncfg->ndests;
@@ -914,6 +1139,23 @@ void agent_reconfigure(struct agent *a, struct config *ncfg)
 }
 
 /* ---- event loop plumbing -------------------------------------------------- */
+
+size_t agent_pollfds_max(const struct agent *a)
+{
+	/* netlink, the listener and its clients, two ICMP sockets, TCP. */
+	return 1 + 1 + METRICS_MAX_CONNS + 2 + a->pe.n;
+}
+
+size_t agent_fd_need(const struct config *c)
+{
+	uint64_t rounds = c->probe_timeout_ns / (c->interval_ns ? c->interval_ns : 1) + 1;
+	size_t i, tcp = 0;
+
+	for (i = 0; i < c->ndests; i++)
+		tcp += c->dests[i].probe == PROBE_TCP;
+	/* stdio, netlink, timers, ICMP, /metrics, libcurl's connections. */
+	return 64 + METRICS_MAX_CONNS + c->ndests + tcp * c->probes * (size_t)rounds;
+}
 
 size_t agent_pollfds(struct agent *a, struct pollfd *pfd, size_t max)
 {
@@ -933,9 +1175,14 @@ void agent_handle(struct agent *a, struct pollfd *pfd, size_t n, uint64_t now)
 	(void)now;
 	for (i = 0; i < n; i++) {
 		if (pfd[i].revents && a->have_nl && pfd[i].fd == nl_event_fd(&a->nl)) {
-			if (nl_events_read(&a->nl)) {
-				log_info("a flowshape qdisc changed: looking again");
+			unsigned int ev = nl_events_read(&a->nl);
+
+			if (ev & NL_EV_GONE) {
+				log_info("a flowshape qdisc changed (deleted or replaced): looking again");
 				a->repush = true;
+			} else if (ev & NL_EV_CHANGED) {
+				log_debug("a flowshape qdisc changed (another writer): checking our entries");
+				a->recheck = true;
 			}
 		}
 	}
@@ -951,6 +1198,8 @@ uint64_t agent_next_deadline(const struct agent *a)
 
 	if (a->round_active && (!t || a->round_deadline < t))
 		t = a->round_deadline;
+	if ((a->repush || a->recheck) && (!t || a->recheck_after < t))
+		t = a->recheck_after;
 	for (i = 0; i < a->ms.n; i++) {
 		if (!t || a->ms.c[i].deadline_ns < t)
 			t = a->ms.c[i].deadline_ns;

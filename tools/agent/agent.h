@@ -22,8 +22,11 @@
 #include "nl.h"
 #include "probe.h"
 #include "promql.h"
+#include "util.h"
 
 #define ROUND_RTTS	16	/* >= the "probes" maximum */
+/* Another writer's changes are looked at no more often than this. */
+#define RECHECK_GAP_NS	(500 * NSEC_PER_MSEC)
 
 struct dest_state {
 	const struct cfg_dest *cfg;	/* in agent.cfg */
@@ -45,6 +48,9 @@ struct dest_state {
 	bool scrape_pending, scrape_ok;
 	struct node_sample cur, prev;
 	bool have_prev;
+	bool load_reset;		/* reload changed the load source */
+	bool net_warned;		/* "every device but lo" said once */
+	struct log_rl scrape_rl;	/* its failures, once a minute */
 	/* results of the last finished round */
 	struct load_parts parts;
 	const char *why;		/* why not pushed; NULL if pushed */
@@ -61,12 +67,15 @@ struct qdisc_inst {
 	struct nl_qdisc q;
 	size_t cfg_idx;			/* its [qdisc] section */
 	bool stale_after_sent;
+	bool reconciled;		/* entries of unconfigured prefixes
+					 * deleted (foreign_entries) */
 	bool have_bytes;		/* bytes sent, at bytes_t */
 	uint64_t bytes, bytes_t;
 };
 
 struct qdisc_counters {
 	uint64_t pushes, push_errors;
+	struct log_rl push_rl;		/* refusals, once a minute */
 };
 
 struct agent {
@@ -80,7 +89,11 @@ struct agent {
 	size_t nqi;
 	struct qdisc_counters *qc;	/* per [qdisc] section */
 	bool rescan;			/* look for the qdiscs again */
-	bool repush;			/* push the current levels now */
+	bool repush;			/* a qdisc went: find them, push all */
+	bool recheck;			/* a qdisc changed: push only where
+					 * the kernel lost our entries */
+	uint64_t recheck_after;		/* not before (RECHECK_GAP) */
+	uint64_t table_checks, table_repushes, foreign_deleted;
 	bool missing_logged;
 
 	struct nl nl;
@@ -88,6 +101,9 @@ struct agent {
 	struct http http;
 	struct metrics_server ms;
 	bool have_nl, have_http;
+	bool metrics_wanted;		/* not bound yet (port taken): retried
+					 * every round */
+	bool metrics_logged;
 
 	bool round_active;
 	uint64_t round_start, round_deadline;
@@ -96,6 +112,7 @@ struct agent {
 	bool pq_ok[PQ_COUNT];
 	unsigned int pq_pending;
 	uint64_t promql_errors;
+	struct log_rl promql_rl;	/* Prometheus failures, once a minute */
 
 	bool dry_run, json;
 	bool quiet_round;		/* --once warm-up round: print nothing */
@@ -117,11 +134,19 @@ void agent_round_start(struct agent *a, uint64_t now);
 bool agent_round_done(const struct agent *a);
 /* Compute, push (or print in dry-run) and end the round. */
 int agent_round_finish(struct agent *a, uint64_t now);
-/* Find qdiscs again if needed, and re-push the current levels if asked. */
-void agent_maintain(struct agent *a);
+/* After qdisc notifications: find the qdiscs again and re-push the
+ * current levels where they are needed (at most every RECHECK_GAP). */
+void agent_maintain(struct agent *a, uint64_t now);
 
-/* Poll set and dispatch for probes, metrics clients and netlink events. */
+/* Poll set and dispatch for probes, metrics clients and netlink events.
+ * agent_pollfds_max: the room agent_pollfds needs now (every TCP probe
+ * out has a descriptor: none may be left out of the set). */
+size_t agent_pollfds_max(const struct agent *a);
 size_t agent_pollfds(struct agent *a, struct pollfd *pfd, size_t max);
+/* Descriptors the configuration can hold open at once (probes out for up
+ * to probe_timeout, across rounds, plus the agent's own): for
+ * RLIMIT_NOFILE. */
+size_t agent_fd_need(const struct config *c);
 void agent_handle(struct agent *a, struct pollfd *pfd, size_t n, uint64_t now);
 /* The earliest deadline of probes/round/clients, 0 if none. */
 uint64_t agent_next_deadline(const struct agent *a);

@@ -95,6 +95,23 @@ int parse_prefix(const char *s, int *family, uint8_t *addr, uint8_t *plen)
 	return 0;
 }
 
+void format_sockaddr(char *buf, size_t len, const struct sockaddr_storage *a)
+{
+	char h[INET6_ADDRSTRLEN] = "?";
+
+	if (a->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)a;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, h, sizeof(h));
+		snprintf(buf, len, "[%s]:%u", h, ntohs(s6->sin6_port));
+	} else {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)a;
+
+		inet_ntop(AF_INET, &s4->sin_addr, h, sizeof(h));
+		snprintf(buf, len, "%s:%u", h, ntohs(s4->sin_port));
+	}
+}
+
 void format_prefix(char *buf, size_t len, int family, const uint8_t *addr,
 		   uint8_t plen)
 {
@@ -437,6 +454,13 @@ static int qdisc_key(struct parser *p, const char *key, const char *v)
 				    "parent: \"%s\" is not root, any or MAJOR:MINOR (hex)", v);
 		return 0;
 	}
+	if (!strcmp(key, "foreign_entries")) {
+		if (strcmp(v, "delete") && strcmp(v, "keep"))
+			return fail(p, p->line,
+				    "foreign_entries: \"%s\" is not delete or keep", v);
+		q->keep_foreign = !strcmp(v, "keep");
+		return 0;
+	}
 	return fail(p, p->line, "unknown key \"%s\" in [qdisc]", key);
 }
 
@@ -528,8 +552,23 @@ static int dest_key(struct parser *p, const char *key, const char *v)
 		return 0;
 	}
 	if (!strcmp(key, "net_device")) {
-		if (strlen(v) >= IF_NAMESIZE || strpbrk(v, " \t\"\\/"))
-			return fail(p, p->line, "net_device: \"%s\" is not a device name", v);
+		const char *e = v;
+
+		if (strlen(v) >= CFG_NET_DEVICES_MAX)
+			return fail(p, p->line, "net_device: more than %d characters",
+				    CFG_NET_DEVICES_MAX - 1);
+		/* One name or a list ("bond0", "eth0, eth1"). */
+		while (*e) {
+			size_t k = strcspn(e, ", ");
+
+			if (!k || k >= IF_NAMESIZE || memchr(e, '/', k) ||
+			    memchr(e, '"', k) || memchr(e, '\\', k) || memchr(e, '\t', k))
+				return fail(p, p->line,
+					    "net_device: \"%.*s\" is not a device name",
+					    (int)(k ? k : strlen(e)), e);
+			e += k;
+			e += strspn(e, ", ");
+		}
 		strcpy(d->net_device, v);
 		return 0;
 	}
@@ -651,7 +690,7 @@ static void set_defaults(struct config *c)
 	c->rtt_smoothing = 0.5;
 	c->hysteresis = 0.05;
 	c->w = (struct load_weights){ .cpu = 0.5, .memory = 0.25, .network = 0.25 };
-	c->promql_rate_window_ns = 60 * NSEC_PER_SEC;
+	c->promql_rate_window_ns = 240 * NSEC_PER_SEC;
 }
 
 static int check_dest(struct parser *p, struct cfg_dest *d, size_t i)
@@ -855,4 +894,17 @@ void config_free(struct config *cfg)
 	free(cfg->prometheus_url);
 	free(cfg->path);
 	free(cfg);
+}
+
+static bool same_str(const char *x, const char *y)
+{
+	return (!x && !y) || (x && y && !strcmp(x, y));
+}
+
+bool cfg_dest_same_load_source(const struct cfg_dest *x, const struct cfg_dest *y)
+{
+	return x->metrics == y->metrics && same_str(x->metrics_url, y->metrics_url) &&
+	       same_str(x->instance, y->instance) &&
+	       !strcmp(x->net_device, y->net_device) &&
+	       x->link_speed_bps == y->link_speed_bps;
 }

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #define CFG_MAX_DESTS	4096
+#define CFG_NET_DEVICES_MAX	128	/* net_device: a list of names */
 #define CFG_MAX_QDISCS	256
 #define CFG_NAME_MAX	64
 
@@ -47,7 +48,9 @@ struct cfg_dest {
 	enum metrics_kind metrics;
 	char *metrics_url;		/* METRICS_URL */
 	char *instance;			/* METRICS_PROMQL: "instance" label */
-	char net_device[IF_NAMESIZE];	/* "" = every device but lo */
+	char net_device[CFG_NET_DEVICES_MAX];	/* devices, separated by
+						 * commas or spaces; "" = the
+						 * default route's (scrape.h) */
 	double link_speed_bps;		/* 0 = not set */
 	struct load_weights w;
 };
@@ -57,6 +60,8 @@ struct cfg_qdisc {
 	int line;
 	bool any_parent;		/* every flowshape qdisc on dev */
 	uint32_t parent;		/* TC_H_ROOT or MAJ:MIN */
+	bool keep_foreign;		/* foreign_entries = keep: leave entries
+					 * of unconfigured prefixes alone */
 };
 
 enum control_kind {
@@ -105,6 +110,10 @@ struct config *config_load(const char *path, char *err, size_t errlen);
 struct config *config_parse(const char *name, const char *buf, size_t len,
 			    char *err, size_t errlen);
 void config_free(struct config *cfg);
+/* Whether two destinations read their load from the same source, the
+ * same way (kind, URL or instance, net_device, link_speed): if not, a
+ * rate across a reload would mix two sources' counters. */
+bool cfg_dest_same_load_source(const struct cfg_dest *x, const struct cfg_dest *y);
 
 /* "10.0.1.0/24" -> family, address, plen; host bits set is an error. */
 int parse_prefix(const char *s, int *family, uint8_t *addr, uint8_t *plen);
@@ -114,6 +123,8 @@ int parse_tc_handle(const char *s, uint32_t *h);
 int parse_sockaddr(const char *s, bool need_port, struct sockaddr_storage *ss,
 		   socklen_t *len);
 /* A prefix in text, "10.0.1.0/24". */
+/* "192.0.2.1:9465", "[2001:db8::1]:9465" */
+void format_sockaddr(char *buf, size_t len, const struct sockaddr_storage *a);
 void format_prefix(char *buf, size_t len, int family, const uint8_t *addr,
 		   uint8_t plen);
 

@@ -73,6 +73,39 @@ uint64_t rtt_est_baseline(const struct rtt_est *e, const struct est_params *p,
 	return best;
 }
 
+static bool loss_bit(const uint8_t *bits, unsigned int i)
+{
+	return bits[i / 8] & (1u << (i % 8));
+}
+
+/*
+ * loss_window changed (a reload keeps the history): lay the newest
+ * min(filled, w) probes out again for a ring of w, oldest at 0, and count
+ * their losses afresh.  Otherwise a raised window would go on counting
+ * slots it overwrites, and loss would never fall back to 0.
+ */
+static void loss_resize(struct rtt_est *e, unsigned int w)
+{
+	uint8_t old[LOSS_MAX / 8];
+	unsigned int keep = e->loss_filled < w ? e->loss_filled : w;
+	unsigned int ow = e->loss_w, i, k;
+
+	memcpy(old, e->lost_bits, sizeof(old));
+	memset(e->lost_bits, 0, sizeof(e->lost_bits));
+	e->loss_lost = 0;
+	for (i = 0; i < keep && ow; i++) {
+		/* The (keep - i)-th newest of the old ring. */
+		k = (e->loss_pos + ow - (keep - i)) % ow;
+		if (loss_bit(old, k)) {
+			e->lost_bits[i / 8] |= (uint8_t)(1u << (i % 8));
+			e->loss_lost++;
+		}
+	}
+	e->loss_filled = ow ? keep : 0;
+	e->loss_pos = e->loss_filled % w;
+	e->loss_w = w;
+}
+
 static void loss_add(struct rtt_est *e, const struct est_params *p, bool lost)
 {
 	unsigned int w = p->loss_window ? p->loss_window : 1;
@@ -80,11 +113,9 @@ static void loss_add(struct rtt_est *e, const struct est_params *p, bool lost)
 
 	if (w > LOSS_MAX)
 		w = LOSS_MAX;
-	if (e->loss_filled > w) {	/* the window shrank (reload) */
-		memset(e->lost_bits, 0, sizeof(e->lost_bits));
-		e->loss_filled = e->loss_lost = e->loss_pos = 0;
-	}
-	i = e->loss_pos % w;
+	if (e->loss_w != w)
+		loss_resize(e, w);
+	i = e->loss_pos;
 	byte = i / 8;
 	bit = 1u << (i % 8);
 	if (e->loss_filled == w) {

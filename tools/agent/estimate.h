@@ -40,6 +40,7 @@ struct rtt_est {
 	/* Loss history, a ring of bits: 1 = lost. */
 	uint8_t lost_bits[LOSS_MAX / 8];
 	unsigned int loss_pos, loss_filled, loss_lost;
+	unsigned int loss_w;		/* the window the ring is laid out for */
 	/* Loss over time: probes answered and lost per round. */
 	struct { uint64_t t; uint16_t ok, lost; } lr[LOSS_ROUNDS];
 	unsigned int lr_pos, lr_n;
@@ -77,6 +78,15 @@ struct level {
 /* Feed a raw value (NaN: unknown); returns the level to publish. */
 void level_update(struct level *l, double raw, double band);
 
+/* Which devices a sample's network bytes are the sum of. */
+enum net_source {
+	NET_NAMED,		/* net_device: what the operator names */
+	NET_DEFAULT_ROUTE,	/* the default route's (node_network_route_info) */
+	NET_ALL_BUT_LO,		/* no route information: every device but lo
+				 * (bonds and their slaves, bridges and
+				 * their ports are counted more than once) */
+};
+
 /* node_exporter figures at one scrape (counters are cumulative). */
 struct node_sample {
 	uint64_t t_ns;			/* when scraped (monotonic) */
@@ -84,6 +94,7 @@ struct node_sample {
 	double cpu_idle_s, cpu_total_s;	/* sum over CPUs */
 	double mem_available, mem_total;	/* bytes */
 	double rx_bytes, tx_bytes;	/* sum over the devices counted */
+	enum net_source net_source;
 };
 
 /* Load components 0..1; NaN where not known. */

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -25,7 +26,6 @@
 
 #define DEFAULT_CONFIG	"/etc/flowshape/flowshape-agent.conf"
 #define VERSION		"1.0"
-#define MAX_POLL	256
 
 enum { EXIT_USAGE = 2 };
 
@@ -140,19 +140,61 @@ static void notify_status(struct agent *a, char *last, size_t len)
 	sd_notifyf(0, "STATUS=%s", a->status);
 }
 
+/*
+ * Every TCP probe out holds a descriptor until it ends (probe_timeout,
+ * across rounds in the closed loop).  Raise the soft RLIMIT_NOFILE toward
+ * the hard one when the configuration may need more than it allows (the
+ * unit sets LimitNOFILE, soft = hard, so it makes no call there; its
+ * system call filter forbids setrlimit); say so if even that is short: a
+ * probe that meets EMFILE is counted as a local error, not as loss.
+ */
+static void fd_limit(const struct config *c)
+{
+	size_t need = agent_fd_need(c);
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY ||
+	    need <= rl.rlim_cur)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t old = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need * 2 ?
+			      need * 2 : rl.rlim_max;
+		if (rl.rlim_cur > old && !setrlimit(RLIMIT_NOFILE, &rl))
+			log_info("open files limit raised from %llu to %llu (need up to %zu)",
+				 (unsigned long long)old, (unsigned long long)rl.rlim_cur, need);
+		else
+			rl.rlim_cur = old;
+	}
+	if (need > rl.rlim_cur)
+		log_warn("the configuration may hold %zu descriptors open, the limit is %llu (LimitNOFILE): probes beyond it are not sent (probe errors, not loss)",
+			 need, (unsigned long long)rl.rlim_cur);
+}
+
 static void reload(struct agent *a, const char *path, int tfd)
 {
 	struct config *n;
 	char err[512];
 
+	/*
+	 * systemd (>= 253) waits for READY=1 after a RELOADING=1 that
+	 * carries MONOTONIC_USEC (the time of the reload); without it, the
+	 * message is ignored for the reload job.  A refused reload ends
+	 * with READY=1 too (the old configuration runs) and says why in
+	 * STATUS; the unit's ExecReload checks the file first, so that
+	 * "systemctl reload" itself fails on a bad one.
+	 */
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
+		   (unsigned long long)(now_ns() / 1000), path);
 	n = config_load(path, err, sizeof(err));
 	if (!n) {
 		a->reload_errors++;
 		log_err("reload refused: %s; keeping the running configuration", err);
-		sd_notifyf(0, "STATUS=reload refused: %s", err);
+		sd_notifyf(0, "READY=1\nSTATUS=reload refused: %s", err);
 		return;
 	}
-	sd_notify(0, "RELOADING=1");
+	fd_limit(n);
 	agent_reconfigure(a, n);
 	a->reloads++;
 	arm_timer(tfd, n->interval_ns);
@@ -161,9 +203,12 @@ static void reload(struct agent *a, const char *path, int tfd)
 	sd_notify(0, "READY=1");
 }
 
+/* The poll set, grown to what the agent has open (freed by main). */
+static struct pollfd *pfd;
+static size_t cap;
+
 static int loop(struct agent *a, const struct opts *o, int tfd, int sfd)
 {
-	struct pollfd pfd[MAX_POLL];
 	uint64_t wd_usec = 0, wd_next = 0;
 	unsigned int rounds = 0, want = 1;
 	char last_status[256] = "";
@@ -180,9 +225,14 @@ static int loop(struct agent *a, const struct opts *o, int tfd, int sfd)
 		int timeout = 1000;
 		size_t n = 2;
 
+		/* Room for every descriptor: one left out is never read. */
+		if (cap < 2 + agent_pollfds_max(a)) {
+			cap = 2 + agent_pollfds_max(a) + 64;
+			pfd = xrealloc(pfd, cap * sizeof(*pfd));
+		}
 		pfd[0] = (struct pollfd){ .fd = tfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		n += agent_pollfds(a, pfd + 2, MAX_POLL - 2);
+		n += agent_pollfds(a, pfd + 2, cap - 2);
 		if (dl)
 			timeout = dl <= now ? 0 : (int)((dl - now) / NSEC_PER_MSEC + 1);
 		if (wd_usec) {
@@ -240,7 +290,7 @@ static int loop(struct agent *a, const struct opts *o, int tfd, int sfd)
 				return r ? 1 : 0;
 			}
 		}
-		agent_maintain(a);
+		agent_maintain(a, now_ns());
 		if (wd_usec && now >= wd_next) {
 			sd_notify(0, "WATCHDOG=1");
 			wd_next = now + wd_usec * 1000 / 2;
@@ -289,6 +339,7 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
+	fd_limit(cfg);
 	if (agent_init(&a, cfg, o.dry_run, o.json)) {
 		agent_destroy(&a);
 		return 1;
@@ -297,6 +348,7 @@ int main(int argc, char **argv)
 		   cfg->ndests, cfg->nqdiscs, (double)cfg->interval_ns / 1e9,
 		   (double)cfg->stale_after_ns / 1e9, o.dry_run ? ", dry run" : "");
 	r = loop(&a, &o, tfd, sfd);
+	free(pfd);
 	agent_destroy(&a);
 	close(tfd);
 	close(sfd);

@@ -3,11 +3,14 @@
  * A deliberately tiny HTTP server: one request per connection, the
  * answer rendered when the request line is complete, written as the
  * socket allows, then the connection is closed.  A client that does not
- * finish its request within 2 s is dropped, and when all slots are busy
- * new connections wait in the listen backlog.
+ * finish its request within 2 s is dropped; a request larger than the
+ * buffer gets 431.  When all slots are busy, a new connection takes the
+ * slot of the oldest one still sending its request: idle connections
+ * cannot keep Prometheus out.
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,8 +112,15 @@ size_t metrics_pollfds(const struct metrics_server *m, struct pollfd *pfd, size_
 
 	if (m->lfd < 0)
 		return 0;
-	if (m->n < METRICS_MAX_CONNS && n < max)
-		pfd[n++] = (struct pollfd){ .fd = m->lfd, .events = POLLIN };
+	/* Full: listen still while a slot could be freed (metrics_handle). */
+	for (i = 0; i < m->n && m->n == METRICS_MAX_CONNS; i++) {
+		if (!m->c[i].out.len)
+			break;
+	}
+	if (i < m->n || m->n < METRICS_MAX_CONNS) {
+		if (n < max)
+			pfd[n++] = (struct pollfd){ .fd = m->lfd, .events = POLLIN };
+	}
 	for (i = 0; i < m->n && n < max; i++) {
 		pfd[n++] = (struct pollfd){
 			.fd = m->c[i].fd,
@@ -165,8 +175,13 @@ static void conn_io(struct metrics_server *m, size_t i)
 		if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n")) {
 			respond(m, c);
 		} else if (c->rlen == sizeof(c->req) - 1) {
-			conn_close(m, i);	/* request too large */
-			return;
+			/* Too large for a scrape: say so, then close. */
+			static const char why[] = "request too large\n";
+
+			sb_printf(&c->out, "HTTP/1.0 431 Request Header Fields Too Large\r\n"
+				  "Content-Type: text/plain\r\nContent-Length: %zu\r\n"
+				  "Connection: close\r\n\r\n%s", sizeof(why) - 1, why);
+			c->opos = 0;
 		} else {
 			return;
 		}
@@ -183,6 +198,28 @@ static void conn_io(struct metrics_server *m, size_t i)
 	conn_close(m, i);
 }
 
+/*
+ * All slots busy and someone is knocking: free the slot of the connection
+ * that has waited longest without sending a whole request (one being
+ * answered is kept).  False if every slot is being answered.
+ */
+static bool evict_idle(struct metrics_server *m)
+{
+	size_t i, old = m->n;
+
+	for (i = 0; i < m->n; i++) {
+		if (m->c[i].out.len)
+			continue;
+		if (old == m->n || m->c[i].deadline_ns < m->c[old].deadline_ns)
+			old = i;
+	}
+	if (old == m->n)
+		return false;
+	conn_close(m, old);
+	m->evicted++;
+	return true;
+}
+
 void metrics_handle(struct metrics_server *m, const struct pollfd *pfd, size_t n)
 {
 	size_t k, i;
@@ -191,10 +228,12 @@ void metrics_handle(struct metrics_server *m, const struct pollfd *pfd, size_t n
 		if (!pfd[k].revents)
 			continue;
 		if (pfd[k].fd == m->lfd) {
-			while (m->n < METRICS_MAX_CONNS) {
-				int fd = accept4(m->lfd, NULL, NULL,
-						 SOCK_NONBLOCK | SOCK_CLOEXEC);
+			for (;;) {
+				int fd;
 
+				if (m->n == METRICS_MAX_CONNS && !evict_idle(m))
+					break;
+				fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 				if (fd < 0)
 					break;
 				memset(&m->c[m->n], 0, sizeof(m->c[m->n]));

@@ -41,6 +41,7 @@ struct metrics_server {
 	int lfd;
 	struct metrics_conn c[METRICS_MAX_CONNS];
 	size_t n;
+	uint64_t evicted;		/* idle connections closed for a new one */
 	metrics_render_fn render;
 	void *arg;
 };

@@ -627,46 +627,112 @@ int nl_dump_dests(struct nl *nl, const struct nl_qdisc *q,
 	return 0;
 }
 
-bool nl_events_read(struct nl *nl)
+unsigned int nl_events_classify(const void *buf, size_t len, uint32_t own_portid)
+{
+	const struct nlmsghdr *m = buf;
+	unsigned int ev = 0;
+	int left = len > INT32_MAX ? INT32_MAX : (int)len;
+
+	for (; mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left)) {
+		const struct tcmsg *tcm = mnl_nlmsg_get_payload(m);
+		struct top_attrs top = { NULL, NULL };
+
+		if ((m->nlmsg_type != RTM_NEWQDISC &&
+		     m->nlmsg_type != RTM_DELQDISC) ||
+		    m->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*tcm))
+			continue;
+		/* Our own "change" is announced too: not news. */
+		if (m->nlmsg_pid == own_portid)
+			continue;
+		if (mnl_attr_parse(m, sizeof(*tcm), top_attr, &top) < 0 ||
+		    !is_flowshape(top.kind))
+			continue;
+		/*
+		 * A change by another writer (a second agent, "tc qdisc
+		 * change") is announced as RTM_NEWQDISC like a creation; a
+		 * deletion or a replacement comes with an RTM_DELQDISC of
+		 * the old one.
+		 */
+		ev |= m->nlmsg_type == RTM_DELQDISC ? NL_EV_GONE : NL_EV_CHANGED;
+	}
+	return ev;
+}
+
+unsigned int nl_events_read(struct nl *nl)
 {
 	char buf[16384];
-	bool relevant = false;
+	unsigned int ev = 0;
 
 	if (!nl->ev)
-		return false;
+		return 0;
 	for (;;) {
 		ssize_t n = recv(mnl_socket_get_fd(nl->ev), buf, sizeof(buf), 0);
-		struct nlmsghdr *m;
-		int len;
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS)	/* we missed some: look again */
-				relevant = true;
+				ev |= NL_EV_GONE;
 			else if (errno != EAGAIN)
 				log_warn("netlink events: %s", strerror(errno));
-			return relevant;
+			return ev;
 		}
 		if (n == 0)
-			return relevant;
-		len = (int)n;
-		for (m = (struct nlmsghdr *)buf; mnl_nlmsg_ok(m, len);
-		     m = mnl_nlmsg_next(m, &len)) {
-			const struct tcmsg *tcm = mnl_nlmsg_get_payload(m);
-			struct top_attrs top = { NULL, NULL };
-
-			if ((m->nlmsg_type != RTM_NEWQDISC &&
-			     m->nlmsg_type != RTM_DELQDISC) ||
-			    m->nlmsg_len < MNL_NLMSG_HDRLEN + sizeof(*tcm))
-				continue;
-			/* Our own "change" is announced too: not news. */
-			if (m->nlmsg_pid == nl->portid)
-				continue;
-			if (mnl_attr_parse(m, sizeof(*tcm), top_attr, &top) < 0 ||
-			    !is_flowshape(top.kind))
-				continue;
-			relevant = true;
-		}
+			return ev;
+		ev |= nl_events_classify(buf, (size_t)n, nl->portid);
 	}
+}
+
+bool nl_same_prefix(int family, const uint8_t *addr, uint8_t plen,
+		    int family2, const uint8_t *addr2, uint8_t plen2)
+{
+	return family == family2 && plen == plen2 &&
+	       !memcmp(addr, addr2, family == AF_INET ? 4 : 16);
+}
+
+static bool table_has(const struct nl_dest_info *have, size_t nh,
+		      int family, const uint8_t *addr, uint8_t plen)
+{
+	size_t i;
+
+	for (i = 0; i < nh; i++) {
+		if (nl_same_prefix(have[i].family, have[i].addr, have[i].plen,
+				   family, addr, plen))
+			return true;
+	}
+	return false;
+}
+
+size_t nl_dests_missing(const struct nl_dest *want, size_t n,
+			const struct nl_dest_info *have, size_t nh)
+{
+	size_t i, missing = 0;
+
+	for (i = 0; i < n; i++)
+		missing += !want[i].del &&
+			   !table_has(have, nh, want[i].family, want[i].addr, want[i].plen);
+	return missing;
+}
+
+size_t nl_dests_foreign(const struct nl_dest_info *have, size_t nh,
+			const struct nl_dest *keep, size_t nk, struct nl_dest *del)
+{
+	size_t i, k, n = 0;
+
+	for (i = 0; i < nh; i++) {
+		for (k = 0; k < nk; k++) {
+			if (nl_same_prefix(have[i].family, have[i].addr, have[i].plen,
+					   keep[k].family, keep[k].addr, keep[k].plen))
+				break;
+		}
+		if (k < nk)
+			continue;
+		memset(&del[n], 0, sizeof(del[n]));
+		del[n].family = have[i].family;
+		memcpy(del[n].addr, have[i].addr, sizeof(del[n].addr));
+		del[n].plen = have[i].plen;
+		del[n].del = true;
+		n++;
+	}
+	return n;
 }

@@ -105,8 +105,30 @@ int nl_qdisc_bytes(struct nl *nl, int ifindex, const uint32_t *handles,
 /* The qdisc's destination table. */
 int nl_dump_dests(struct nl *nl, const struct nl_qdisc *q,
 		  struct nl_dest_info **out, size_t *n, char *err, size_t errlen);
-/* Drain notifications; true if a flowshape qdisc was added, replaced or
- * deleted by someone else (or notifications were lost). */
-bool nl_events_read(struct nl *nl);
+/* What a batch of RTM_NEWQDISC / RTM_DELQDISC notifications says. */
+enum {
+	NL_EV_CHANGED = 1,	/* a flowshape qdisc was added or changed by
+				 * another socket: its table may be intact */
+	NL_EV_GONE = 2,		/* one was deleted or replaced (or
+				 * notifications were lost): look again */
+};
+
+/* Classify the notifications in buf (len bytes, as received): NL_EV_*
+ * bits; messages from own_portid (our own pushes) are not news. */
+unsigned int nl_events_classify(const void *buf, size_t len, uint32_t own_portid);
+/* Drain notifications: the NL_EV_* bits of all of them. */
+unsigned int nl_events_read(struct nl *nl);
+
+/* Same prefix (family, length, address). */
+bool nl_same_prefix(int family, const uint8_t *addr, uint8_t plen,
+		    int family2, const uint8_t *addr2, uint8_t plen2);
+/* How many of the n entries in want (their prefixes) the kernel's table
+ * (have, nh entries) lacks. */
+size_t nl_dests_missing(const struct nl_dest *want, size_t n,
+			const struct nl_dest_info *have, size_t nh);
+/* The entries of the table (have) whose prefix is not in keep (nk
+ * entries), as deletions into del (room for nh); returns their number. */
+size_t nl_dests_foreign(const struct nl_dest_info *have, size_t nh,
+			const struct nl_dest *keep, size_t nk, struct nl_dest *del);
 
 #endif

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <linux/pkt_sched.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -144,6 +145,43 @@ static void icmp_sockopts(int fd)
 		log_info("cannot raise the ICMP receive buffer (%s)", strerror(errno));
 }
 
+size_t probe_icmp4_filter(uint16_t ident, struct sock_filter *prog, size_t max)
+{
+	const struct sock_filter f[] = {
+		/* X = the IP header's length (4 * IHL) */
+		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),
+		/* ICMP type: an echo reply, else drop */
+		BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP_ECHOREPLY, 0, 3),
+		/* ICMP id: ours, else drop */
+		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 4),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ident, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	size_t n = sizeof(f) / sizeof(f[0]);
+
+	if (n > max)
+		return 0;
+	memcpy(prog, f, sizeof(f));
+	return n;
+}
+
+/* Raw ICMPv4 sees every ICMP message the host receives: let the kernel
+ * drop what is not a reply to us before it is queued. */
+static void icmp4_attach_filter(struct probe_engine *pe, int fd)
+{
+	struct sock_filter f[8];
+	struct sock_fprog prog = {
+		.len = (unsigned short)probe_icmp4_filter(pe->ident, f, 8),
+		.filter = f,
+	};
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)))
+		log_warn("raw ICMP socket without a filter (%s): every ICMP message the host receives is read",
+			 strerror(errno));
+}
+
 static int icmp_open(struct probe_engine *pe, int family)
 {
 	struct icmp_sock *s = family == AF_INET ? &pe->v4 : &pe->v6;
@@ -166,6 +204,8 @@ static int icmp_open(struct probe_engine *pe, int family)
 		return -1;
 	}
 	s->raw = true;
+	if (family == AF_INET)
+		icmp4_attach_filter(pe, s->fd);
 	if (family == AF_INET6) {
 		struct icmp6_filter f;
 
@@ -316,8 +356,9 @@ static void icmp_read(struct probe_engine *pe, int family, probe_done_fn fn, voi
 {
 	struct icmp_sock *s = family == AF_INET ? &pe->v4 : &pe->v6;
 	uint8_t buf[1500];
+	unsigned int budget;
 
-	for (;;) {
+	for (budget = ICMP_READ_BUDGET; budget; budget--) {
 		struct sockaddr_storage from;
 		union {
 			char buf[CMSG_SPACE(sizeof(struct timespec))];

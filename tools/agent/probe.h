@@ -36,6 +36,17 @@ struct probe_engine {
 	uint64_t cookie;	/* payload token, per probe */
 };
 
+/* Datagrams read from one ICMP socket per readiness: a flood must not
+ * starve the event loop (the rest wait for the next turn). */
+#define ICMP_READ_BUDGET	256
+
+struct sock_filter;
+/* The classic BPF program for a raw ICMPv4 socket (IP header first): only
+ * echo replies carrying ident pass, so the agent does not read every ICMP
+ * message the host receives.  Returns its length (<= max), 0 if max is
+ * too small. */
+size_t probe_icmp4_filter(uint16_t ident, struct sock_filter *prog, size_t max);
+
 void probe_engine_init(struct probe_engine *pe);
 void probe_engine_close(struct probe_engine *pe);
 

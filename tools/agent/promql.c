@@ -185,7 +185,7 @@ bool promql_instance_net(const struct promql_vec *v, const char *instance,
 
 		if (strcmp(p->instance, instance))
 			continue;
-		if (net_device[0] ? strcmp(p->device, net_device) :
+		if (net_device[0] ? !dev_in_list(net_device, p->device) :
 				    !strcmp(p->device, "lo"))
 			continue;
 		if (!isfinite(p->value))

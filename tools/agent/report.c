@@ -143,6 +143,15 @@ static void dest_labels(struct strbuf *b, const struct dest_state *d)
 	sb_printf(b, "\",prefix=\"%s\"}", pfx);
 }
 
+/* A [qdisc] section's counter: dev is any device name, escaped. */
+static void qdisc_counter(struct strbuf *b, const char *name,
+			  const struct cfg_qdisc *q, uint64_t v)
+{
+	sb_printf(b, "%s{dev=\"", name);
+	sb_label_value(b, q->dev);
+	sb_printf(b, "\",section_line=\"%d\"} %llu\n", q->line, (unsigned long long)v);
+}
+
 /* One gauge per destination; NaN values are left out (unknown). */
 static void dest_gauge(struct strbuf *b, const struct agent *a, const char *name,
 		       const char *type, const char *text,
@@ -158,7 +167,7 @@ static void dest_gauge(struct strbuf *b, const struct agent *a, const char *name
 			continue;
 		sb_printf(b, "%s", name);
 		dest_labels(b, &a->d[i]);
-		sb_printf(b, " %.9g\n", v);
+		sb_printf(b, " %.17g\n", v);	/* exact: counters pass 1e9 */
 	}
 }
 
@@ -345,7 +354,7 @@ void agent_render_metrics(struct strbuf *b, void *arg)
 			dest_prefix_text(a->d[i].cfg, pfx, sizeof(pfx));
 			sb_printf(b, "flowshape_agent_load_component{destination=\"");
 			sb_label_value(b, a->d[i].cfg->name);
-			sb_printf(b, "\",prefix=\"%s\",component=\"%s\"} %.9g\n", pfx,
+			sb_printf(b, "\",prefix=\"%s\",component=\"%s\"} %.17g\n", pfx,
 				  comp[k], v[k]);
 		}
 	}
@@ -369,15 +378,27 @@ void agent_render_metrics(struct strbuf *b, void *arg)
 	help(b, "flowshape_agent_pushes_total", "counter",
 	     "Destination updates accepted by a qdisc.");
 	for (i = 0; i < a->cfg->nqdiscs; i++)
-		sb_printf(b, "flowshape_agent_pushes_total{dev=\"%s\",section_line=\"%d\"} %llu\n",
-			  a->cfg->qdiscs[i].dev, a->cfg->qdiscs[i].line,
-			  (unsigned long long)a->qc[i].pushes);
+		qdisc_counter(b, "flowshape_agent_pushes_total", &a->cfg->qdiscs[i],
+			      a->qc[i].pushes);
 	help(b, "flowshape_agent_push_errors_total", "counter",
 	     "Destination updates refused or not delivered.");
 	for (i = 0; i < a->cfg->nqdiscs; i++)
-		sb_printf(b, "flowshape_agent_push_errors_total{dev=\"%s\",section_line=\"%d\"} %llu\n",
-			  a->cfg->qdiscs[i].dev, a->cfg->qdiscs[i].line,
-			  (unsigned long long)a->qc[i].push_errors);
+		qdisc_counter(b, "flowshape_agent_push_errors_total", &a->cfg->qdiscs[i],
+			      a->qc[i].push_errors);
+	help(b, "flowshape_agent_table_checks_total", "counter",
+	     "Tables looked at after another writer changed a qdisc, by outcome.");
+	sb_printf(b, "flowshape_agent_table_checks_total{result=\"intact\"} %llu\n",
+		  (unsigned long long)(a->table_checks - a->table_repushes));
+	sb_printf(b, "flowshape_agent_table_checks_total{result=\"repushed\"} %llu\n",
+		  (unsigned long long)a->table_repushes);
+	help(b, "flowshape_agent_foreign_entries_deleted_total", "counter",
+	     "Kernel entries of unconfigured prefixes deleted (foreign_entries = delete).");
+	sb_printf(b, "flowshape_agent_foreign_entries_deleted_total %llu\n",
+		  (unsigned long long)a->foreign_deleted);
+	help(b, "flowshape_agent_metrics_evicted_total", "counter",
+	     "Idle /metrics connections closed to serve a new one.");
+	sb_printf(b, "flowshape_agent_metrics_evicted_total %llu\n",
+		  (unsigned long long)a->ms.evicted);
 	help(b, "flowshape_agent_qdiscs", "gauge", "flowshape qdiscs being fed.");
 	sb_printf(b, "flowshape_agent_qdiscs %zu\n", a->nqi);
 	help(b, "flowshape_agent_promql_errors_total", "counter",

@@ -15,7 +15,9 @@
 /* The Accept header that makes node_exporter answer in text 0.0.4. */
 #define SCRAPE_ACCEPT "text/plain;version=0.0.4;q=1,*/*;q=0.1"
 
-/* Fill *out from an exposition; net_device "" = all devices but "lo".
+/* Fill *out from an exposition.  Network bytes: the devices named in
+ * net_device (a list); "" = the default route's device(s), else every
+ * device but "lo" (out->net_source says which).
  * Returns 0, or -1 if the text is not an exposition at all (the stats
  * say how much was malformed either way). */
 int node_sample_parse(const char *buf, size_t len, const char *net_device,

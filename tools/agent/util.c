@@ -35,15 +35,38 @@ bool log_enabled(enum log_level lvl)
 	return lvl <= log_cfg.max;
 }
 
+static void log_line(enum log_level lvl, const char *line);
+
+void log_rl(struct log_rl *rl, uint64_t now, enum log_level lvl, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	if (!log_enabled(lvl))
+		return;
+	if (rl->next_ns && now < rl->next_ns) {
+		rl->held++;
+		return;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (rl->held) {
+		size_t l = strlen(line);
+
+		snprintf(line + l, sizeof(line) - l, " (%u more like this held back)",
+			 rl->held);
+	}
+	rl->held = 0;
+	rl->next_ns = now + LOG_RL_NS;
+	log_line(lvl, line);
+}
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
-	static const char *const names[] = {
-		[LOG_LVL_ERR] = "error: ",
-		[LOG_LVL_WARN] = "warning: ",
-		[LOG_LVL_NOTICE] = "",
-		[LOG_LVL_INFO] = "",
-		[LOG_LVL_DEBUG] = "debug: ",
-	};
 	char line[1024];
 	va_list ap;
 	int n;
@@ -55,6 +78,19 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
+	log_line(lvl, line);
+}
+
+static void log_line(enum log_level lvl, const char *line)
+{
+	static const char *const names[] = {
+		[LOG_LVL_ERR] = "error: ",
+		[LOG_LVL_WARN] = "warning: ",
+		[LOG_LVL_NOTICE] = "",
+		[LOG_LVL_INFO] = "",
+		[LOG_LVL_DEBUG] = "debug: ",
+	};
+
 	if (log_cfg.journal)
 		fprintf(stderr, "<%d>%s\n", lvl, line);
 	else
@@ -205,4 +241,19 @@ void *xcalloc(size_t n, size_t size)
 void *xrealloc(void *p, size_t size)
 {
 	return check_alloc(realloc(p, size ? size : 1));
+}
+
+bool dev_in_list(const char *list, const char *dev)
+{
+	size_t n = strlen(dev);
+
+	while (*list) {
+		size_t k = strcspn(list, ", ");
+
+		if (k == n && n && !strncmp(list, dev, n))
+			return true;
+		list += k;
+		list += strspn(list, ", ");
+	}
+	return false;
 }

@@ -31,6 +31,21 @@ bool log_enabled(enum log_level lvl);
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * A line that can repeat every round (a dead Prometheus, a dead
+ * exporter): at most one per LOG_RL_NS for each struct log_rl; the lines
+ * held back meanwhile are counted, and the count goes with the next one.
+ */
+struct log_rl {
+	uint64_t next_ns;
+	unsigned int held;
+};
+
+#define LOG_RL_NS	(60 * NSEC_PER_SEC)
+
+void log_rl(struct log_rl *rl, uint64_t now, enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 #define log_err(...)	log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_notice(...)	log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
@@ -64,5 +79,9 @@ uint32_t level_to_ppm(double v);
 char *xstrdup(const char *s);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
+
+/* Whether dev is one of the names in list (separated by commas or
+ * spaces). */
+bool dev_in_list(const char *list, const char *dev);
 
 #endif

@@ -44,6 +44,7 @@ static const char GOOD[] =
 	"[qdisc]\n"
 	"dev = eth2\n"
 	"parent = root\n"
+	"foreign_entries = keep\n"
 	"\n"
 	"[destination web1]\n"
 	"prefix = 10.0.1.0/24\n"
@@ -98,11 +99,13 @@ static void test_good(void **state)
 	assert_false(c->qdiscs[1].any_parent);
 	assert_int_equal(c->qdiscs[1].parent, 0x00010002);
 	assert_int_equal(c->qdiscs[2].parent, TC_H_ROOT);
+	assert_false(c->qdiscs[0].keep_foreign);	/* default: delete */
+	assert_true(c->qdiscs[2].keep_foreign);
 
 	assert_int_equal(c->ndests, 4);
 	d = &c->dests[0];
 	assert_string_equal(d->name, "web1");
-	assert_int_equal(d->line, 25);
+	assert_int_equal(d->line, 26);
 	assert_int_equal(d->family, AF_INET);
 	assert_int_equal(d->plen, 24);
 	assert_memory_equal(d->addr, "\x0a\x00\x01\x00", 4);
@@ -167,6 +170,9 @@ static void test_defaults(void **state)
 	assert_int_equal(c->full_congestion_delay_ns, 20 * NSEC_PER_MSEC);
 	assert_false(c->metrics_enabled);
 	assert_null(c->prometheus_url);
+	/* rate() over 4 of Prometheus' default 1 m scrape intervals: 60 s
+	 * held one sample at most, and rate() needs two. */
+	assert_int_equal(c->promql_rate_window_ns, 240 * NSEC_PER_SEC);
 	assert_int_equal(c->dests[0].metrics, METRICS_NONE);
 	config_free(c);
 	/* The proportional law keeps its slower defaults. */
@@ -276,6 +282,8 @@ static const struct {
 	{ HEAD "[qdisc]\nparent = 1:2\n" DEST, "t.conf:3: [qdisc] has no dev" },
 	{ "[qdisc]\ndev = eth0\nparent = 1\n", "t.conf:3: parent: \"1\" is not root, any or MAJOR:MINOR" },
 	{ "[qdisc]\ndev = a/b\n", "t.conf:2: dev: \"a/b\" is not a device name" },
+	{ "[qdisc]\ndev = eth0\nforeign_entries = yes\n",
+	  "t.conf:3: foreign_entries: \"yes\" is not delete or keep" },
 	{ DEST, "t.conf:3: no [qdisc] section" },
 	{ HEAD, "t.conf:2: no [destination NAME] section" },
 };

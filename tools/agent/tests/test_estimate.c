@@ -137,6 +137,51 @@ static void test_loss_window(void **state)
 	assert_float_equal(rtt_est_loss(&e), 0.1, 1e-12);
 }
 
+/*
+ * A reload that changes loss_window (SIGHUP keeps the history): the ring
+ * keeps the newest probes, in order, and the count of lost ones matches
+ * the bits it holds.  Raising the window used to leave loss_lost counting
+ * slots that were overwritten, so loss never fell back to 0.
+ */
+static void test_loss_window_resize(void **state)
+{
+	struct est_params p = P;
+	struct rtt_est e;
+	uint64_t r[1] = { MS };
+	int i;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	p.loss_window = 4;
+	rtt_est_round(&e, &p, 1, NULL, 0, 4);
+	assert_float_equal(rtt_est_loss(&e), 1, 1e-12);
+	/* Raised: the 4 losses stay, in a window of 8 now. */
+	p.loss_window = 8;
+	rtt_est_round(&e, &p, 2, r, 1, 0);
+	assert_float_equal(rtt_est_loss(&e), 4.0 / 5, 1e-12);
+	for (i = 0; i < 3; i++)
+		rtt_est_round(&e, &p, 3, r, 1, 0);
+	assert_float_equal(rtt_est_loss(&e), 4.0 / 8, 1e-12);
+	/* Eight answered probes later every loss has left the window. */
+	for (i = 0; i < 4; i++)
+		rtt_est_round(&e, &p, 4, r, 1, 0);
+	assert_float_equal(rtt_est_loss(&e), 0, 1e-12);
+	rtt_est_round(&e, &p, 5, NULL, 0, 1);
+	assert_float_equal(rtt_est_loss(&e), 1.0 / 8, 1e-12);
+
+	/* Lowered: the newest probes are kept (1 lost of the last 3). */
+	p.loss_window = 3;
+	rtt_est_round(&e, &p, 6, r, 1, 0);
+	assert_float_equal(rtt_est_loss(&e), 1.0 / 3, 1e-12);
+	for (i = 0; i < 2; i++)
+		rtt_est_round(&e, &p, 7, r, 1, 0);
+	assert_float_equal(rtt_est_loss(&e), 0, 1e-12);
+	/* Raised past what was kept: filled from there. */
+	p.loss_window = LOSS_MAX + 10;	/* clamped to LOSS_MAX */
+	rtt_est_round(&e, &p, 8, NULL, 0, 1);
+	assert_float_equal(rtt_est_loss(&e), 1.0 / 4, 1e-12);
+}
+
 static void test_hysteresis(void **state)
 {
 	struct level l = { 0 };
@@ -287,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_congestion_formula),
 		cmocka_unit_test(test_congestion_rounds),
 		cmocka_unit_test(test_loss_window),
+		cmocka_unit_test(test_loss_window_resize),
 		cmocka_unit_test(test_loss_over_time),
 		cmocka_unit_test(test_hysteresis),
 		cmocka_unit_test(test_load_parts),

@@ -101,12 +101,34 @@ static void test_plain_stderr(void **state)
 			    "flowshape-agent: debug: d\n");
 }
 
+/* A line repeated every round is written once a minute, with a count. */
+static void test_rate_limited(void **state)
+{
+	struct log_rl rl = { 0 };
+	int saved, i;
+
+	(void)state;
+	unsetenv("JOURNAL_STREAM");
+	log_setup(0);
+	saved = capture_start();
+	for (i = 0; i < 300; i++)	/* 5 a second for a minute */
+		log_rl(&rl, (uint64_t)i * 200 * NSEC_PER_MSEC, LOG_LVL_WARN, "down %d", i);
+	log_rl(&rl, LOG_RL_NS + 1, LOG_LVL_WARN, "down %s", "again");
+	/* Below the threshold: neither written nor counted. */
+	log_rl(&rl, 3 * LOG_RL_NS, LOG_LVL_INFO, "quiet");
+	assert_string_equal(capture_end(saved),
+			    "flowshape-agent: warning: down 0\n"
+			    "flowshape-agent: warning: down again (299 more like this held back)\n");
+	assert_int_equal(rl.held, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_journal_priorities),
 		cmocka_unit_test(test_journal_threshold),
 		cmocka_unit_test(test_plain_stderr),
+		cmocka_unit_test(test_rate_limited),
 	};
 
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);

@@ -371,6 +371,89 @@ static void test_qdisc_params_bytes(void **state)
 	assert_false(p.known);
 }
 
+/* One qdisc notification of kind KIND from portid, appended at *off. */
+static void put_qdisc_event(char *buf, size_t *off, uint16_t type,
+			    uint32_t portid, const char *kind)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf + *off);
+	struct tcmsg *tcm;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_pid = portid;
+	tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
+	tcm->tcm_family = AF_UNSPEC;
+	tcm->tcm_ifindex = 7;
+	tcm->tcm_handle = 0x00120000;
+	mnl_attr_put_strz(nlh, TCA_KIND, kind);
+	*off += MNL_ALIGN(nlh->nlmsg_len);
+}
+
+/*
+ * Another writer's change (a second agent's push, "tc qdisc change") is
+ * not a deletion: before, every flowshape RTM_NEWQDISC from another
+ * socket made the agent push again, and two writers pushed in a loop.
+ */
+static void test_events_classify(void **state)
+{
+	char buf[4096];
+	size_t off = 0;
+
+	(void)state;
+	memset(buf, 0, sizeof(buf));
+	put_qdisc_event(buf, &off, RTM_NEWQDISC, 42, "flowshape");
+	assert_int_equal(nl_events_classify(buf, off, 99), NL_EV_CHANGED);
+	/* Our own push: nothing. */
+	assert_int_equal(nl_events_classify(buf, off, 42), 0);
+	/* Another kind of qdisc: nothing. */
+	off = 0;
+	put_qdisc_event(buf, &off, RTM_NEWQDISC, 42, "fq");
+	put_qdisc_event(buf, &off, RTM_DELQDISC, 42, "fq");
+	assert_int_equal(nl_events_classify(buf, off, 99), 0);
+	/* A replacement: the old one deleted, a new one in the same batch. */
+	put_qdisc_event(buf, &off, RTM_DELQDISC, 42, "flowshape");
+	put_qdisc_event(buf, &off, RTM_NEWQDISC, 42, "flowshape");
+	assert_int_equal(nl_events_classify(buf, off, 99), NL_EV_GONE | NL_EV_CHANGED);
+	/* Truncated: what parses counts, the rest is ignored. */
+	assert_int_equal(nl_events_classify(buf, 10, 99), 0);
+}
+
+static void info_of(struct nl_dest_info *i, int family, const char *a, uint8_t plen)
+{
+	memset(i, 0, sizeof(*i));
+	i->family = family;
+	inet_pton(family, a, i->addr);
+	i->plen = plen;
+}
+
+/* Which of our entries the table lost; which of its entries are not ours. */
+static void test_dests_compare(void **state)
+{
+	struct nl_dest_info have[4];
+	struct nl_dest del[4];
+	size_t n;
+
+	(void)state;
+	info_of(&have[0], AF_INET, "10.0.1.0", 24);
+	info_of(&have[1], AF_INET6, "2001:db8::", 64);
+	info_of(&have[2], AF_INET, "10.0.1.7", 32);	/* not ours */
+	info_of(&have[3], AF_INET, "10.0.1.0", 25);	/* same address, other length */
+	/* dests[0] and [1] present; dests[2] is a deletion, not wanted. */
+	assert_int_equal(nl_dests_missing(dests, 3, have, 4), 0);
+	assert_int_equal(nl_dests_missing(dests, 3, have + 1, 3), 1);
+	assert_int_equal(nl_dests_missing(dests, 2, NULL, 0), 2);
+
+	n = nl_dests_foreign(have, 4, dests, 2, del);
+	assert_int_equal(n, 2);
+	assert_true(del[0].del && del[1].del);
+	assert_int_equal(del[0].family, AF_INET);
+	assert_int_equal(del[0].plen, 32);
+	assert_memory_equal(del[0].addr, have[2].addr, 4);
+	assert_int_equal(del[1].plen, 25);
+	/* Nothing configured: everything in the table is foreign. */
+	assert_int_equal(nl_dests_foreign(have, 4, NULL, 0, del), 4);
+	assert_int_equal(nl_dests_foreign(NULL, 0, dests, 2, del), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,6 +464,8 @@ int main(void)
 		cmocka_unit_test(test_ack),
 		cmocka_unit_test(test_dest_info),
 		cmocka_unit_test(test_qdisc_params_bytes),
+		cmocka_unit_test(test_events_classify),
+		cmocka_unit_test_setup(test_dests_compare, setup),
 	};
 
 	return cmocka_run_group_tests_name("nl", tests, NULL, NULL);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <cmocka.h>
+#include <linux/filter.h>
 #include <linux/pkt_sched.h>
 
 #include "probe.h"
@@ -276,6 +277,103 @@ static void test_tcp_refused_user_rtt(void **state)
 	assert_true(r.rtt >= LATE_MS * MS);
 }
 
+/* An IPv4 header (IHL words, options zero) and 16 bytes of ICMP. */
+static size_t icmp4_pkt(uint8_t *b, unsigned int ihl, uint8_t type, uint16_t id,
+			uint8_t mark)
+{
+	size_t h = ihl * 4;
+
+	memset(b, 0, h + 16);
+	b[0] = (uint8_t)(0x40 | ihl);
+	b[9] = IPPROTO_ICMP;
+	b[h] = type;
+	b[h + 4] = (uint8_t)(id >> 8);
+	b[h + 5] = (uint8_t)id;
+	b[h + 8] = mark;
+	return h + 16;
+}
+
+/*
+ * The raw ICMPv4 socket's filter, run by the kernel on a socket pair
+ * (an AF_UNIX datagram is filtered as it is, from byte 0, like a raw
+ * IPv4 packet): only echo replies with our id pass, whatever the IP
+ * header's length.
+ */
+static void test_icmp4_filter(void **state)
+{
+	struct sock_filter f[16];
+	struct sock_fprog prog = { .filter = f };
+	uint8_t pkt[128], got[128];
+	int sv[2], passed = 0;
+	ssize_t n;
+
+	(void)state;
+	assert_int_equal(probe_icmp4_filter(0x1234, f, 2), 0);	/* no room */
+	prog.len = (unsigned short)probe_icmp4_filter(0x1234, f, 16);
+	assert_true(prog.len > 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+	assert_int_equal(setsockopt(sv[1], SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+				    sizeof(prog)), 0);
+	/* mark 1..5: which datagrams come through */
+	send(sv[0], pkt, icmp4_pkt(pkt, 5, 0, 0x1234, 1), 0);	/* ours */
+	send(sv[0], pkt, icmp4_pkt(pkt, 5, 0, 0x4321, 2), 0);	/* another id */
+	send(sv[0], pkt, icmp4_pkt(pkt, 5, 8, 0x1234, 3), 0);	/* a request */
+	send(sv[0], pkt, icmp4_pkt(pkt, 5, 3, 0x1234, 4), 0);	/* unreachable */
+	send(sv[0], pkt, icmp4_pkt(pkt, 7, 0, 0x1234, 5), 0);	/* ours, IP options */
+	while ((n = recv(sv[1], got, sizeof(got), MSG_DONTWAIT)) > 0)
+		passed |= 1 << got[(got[0] & 0x0f) * 4 + 8];
+	assert_int_equal(passed, (1 << 1) | (1 << 5));
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static void count_done(void *arg, void *owner, bool ok, uint64_t rtt_ns)
+{
+	(void)arg;
+	(void)owner;
+	(void)ok;
+	(void)rtt_ns;
+}
+
+/*
+ * A flood on the ICMP socket: one readiness reads ICMP_READ_BUDGET
+ * datagrams and returns to the loop (before, it read until the socket
+ * was empty, and a flood starved timers, netlink and /metrics).
+ */
+static void test_icmp_read_budget(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int rx, tx, i, left = 0, big = 4 << 20;
+	struct probe_engine pe;
+	struct pollfd pfd;
+	char c = 0;
+
+	(void)state;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rx = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	tx = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(rx >= 0 && tx >= 0);
+	setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	assert_int_equal(bind(rx, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(rx, (struct sockaddr *)&a, &len), 0);
+	for (i = 0; i < ICMP_READ_BUDGET + 44; i++)
+		assert_int_equal(sendto(tx, &c, 1, 0, (struct sockaddr *)&a, sizeof(a)), 1);
+
+	probe_engine_init(&pe);
+	pe.v4.fd = rx;		/* stands in for the raw socket */
+	pe.v4.raw = true;
+	pfd = (struct pollfd){ .fd = rx, .events = POLLIN, .revents = POLLIN };
+	probe_handle(&pe, &pfd, 1, count_done, NULL);
+	while (recv(rx, &c, 1, MSG_DONTWAIT) == 1)
+		left++;
+	assert_int_equal(left, 44);
+	pe.v4.fd = -1;
+	probe_engine_close(&pe);
+	close(rx);
+	close(tx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -285,6 +383,8 @@ int main(void)
 		cmocka_unit_test(test_probe_priority),
 		cmocka_unit_test(test_local_errors),
 		cmocka_unit_test(test_tcp_refused_user_rtt),
+		cmocka_unit_test(test_icmp4_filter),
+		cmocka_unit_test(test_icmp_read_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -260,6 +260,55 @@ static void test_node_sample(void **state)
 	assert_false(s.have_cpu);
 }
 
+/*
+ * A load balancer's node: bond0 over eth0 and eth1, a bridge over a
+ * veth, lo.  Summing every device but lo counts the bond's traffic three
+ * times (bond + slaves), and the bridge's twice.
+ */
+static const char BOND[] =
+	"node_network_receive_bytes_total{device=\"bond0\"} 1000\n"
+	"node_network_receive_bytes_total{device=\"eth0\"} 600\n"
+	"node_network_receive_bytes_total{device=\"eth1\"} 400\n"
+	"node_network_receive_bytes_total{device=\"br0\"} 50\n"
+	"node_network_receive_bytes_total{device=\"veth7\"} 50\n"
+	"node_network_receive_bytes_total{device=\"lo\"} 9000\n"
+	"node_network_transmit_bytes_total{device=\"bond0\"} 2000\n"
+	"node_network_transmit_bytes_total{device=\"eth0\"} 1000\n"
+	"node_network_transmit_bytes_total{device=\"eth1\"} 1000\n"
+	"node_network_route_info{dest=\"10.1.0.0/16\",device=\"br0\",gw=\"\"} 1\n"
+	"node_network_route_info{dest=\"default\",device=\"bond0\",gw=\"10.0.0.1\"} 1\n";
+
+static void test_node_net_devices(void **state)
+{
+	struct node_sample s;
+	struct prom_stats st;
+	const char *noroute;
+
+	(void)state;
+	/* Default: the device of the default route, when the page says. */
+	assert_int_equal(node_sample_parse(BOND, strlen(BOND), "", 1, &s, &st), 0);
+	assert_true(s.have_net);
+	assert_int_equal(s.net_source, NET_DEFAULT_ROUTE);
+	assert_float_equal(s.rx_bytes, 1000, 0);
+	assert_float_equal(s.tx_bytes, 2000, 0);
+	/* What the operator names: one device or a list. */
+	assert_int_equal(node_sample_parse(BOND, strlen(BOND), "eth0,eth1", 1, &s, &st), 0);
+	assert_int_equal(s.net_source, NET_NAMED);
+	assert_float_equal(s.rx_bytes, 1000, 0);
+	assert_int_equal(node_sample_parse(BOND, strlen(BOND), "br0 veth7", 1, &s, &st), 0);
+	assert_float_equal(s.rx_bytes, 100, 0);
+	assert_float_equal(s.tx_bytes, 0, 0);
+	/* A named device the page lacks: the network part is unknown. */
+	assert_int_equal(node_sample_parse(BOND, strlen(BOND), "eth9", 1, &s, &st), 0);
+	assert_false(s.have_net);
+	/* No route information (node_exporter's network_route collector
+	 * off): every device but lo, as before, and said so. */
+	noroute = strstr(BOND, "node_network_route_info");
+	assert_int_equal(node_sample_parse(BOND, (size_t)(noroute - BOND), "", 1, &s, &st), 0);
+	assert_int_equal(s.net_source, NET_ALL_BUT_LO);
+	assert_float_equal(s.rx_bytes, 2100, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_node_sample),
+		cmocka_unit_test(test_node_net_devices),
 	};
 
 	return cmocka_run_group_tests_name("prom_text", tests, NULL, NULL);
