@@ -288,6 +288,9 @@ static u64 fs_excess(const struct fs_sched_data *q, const struct fs_flow *f,
 	return sojourn > intended ? sojourn - intended : 0;
 }
 
+/* The AQM leaves a flow with fewer packets than this queued alone. */
+#define FS_AQM_MIN_QLEN	3
+
 /* AQM times: ns >> 10 in 32 bits (wraps in ~73 min: compared as deltas). */
 static u32 fs_aqm_time(u64 ns)
 {
@@ -320,7 +323,11 @@ static bool fs_aqm(struct fs_sched_data *q, struct fs_flow *f,
 	if (!q->p.aqm_target || f == &q->overflow)
 		return false;
 	excess = fs_excess(q, f, skb, now);
-	above = excess >= target && f->qlen;
+	/* Never below FS_AQM_MIN_QLEN packets left queued (CoDel's
+	 * "backlog <= one MTU" rule, per flow): a TCP window too small
+	 * for three duplicate ACKs recovers by timeout, not in a round.
+	 */
+	above = excess >= target && f->qlen >= FS_AQM_MIN_QLEN;
 	if (!above) {
 		f->aqm_first_above = 0;
 		f->aqm_count = 0;
