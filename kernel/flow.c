@@ -84,10 +84,10 @@ static struct fs_flow *fs_flow_alloc(struct fs_sched_data *q, u32 hash,
 	}
 	f->hash = hash;
 	f->dest_gen = ~0U;
-	/* IDLE and not yet on the idle list: a new flow's first packet
-	 * either queues it (fs_flow_leave_idle) or passes through the
-	 * internal FIFO (fs_flow_touch_idle adds it to the list).
+	/* IDLE and not yet on the idle list: its first packet queues it
+	 * (fs_flow_leave_idle).  A full quantum to start with.
 	 */
+	f->credit = q->p.quantum;
 	INIT_LIST_HEAD(&f->idle_node);
 	q->flows++;
 	return f;
@@ -186,7 +186,7 @@ void fs_flow_linger(struct fs_sched_data *q, u64 now)
 		struct fs_flow *f = q->linger;
 
 		if (f->counted) {
-			if (now < f->last_departure + f->gap_us * NSEC_PER_USEC)
+			if (now < f->last_departure + f->gap_ns)
 				break;
 			fs_flow_uncount(f);
 		}

@@ -21,11 +21,6 @@
 
 #include <linux/flowshape.h>
 
-/* An EDT stamp further out than this is not a departure time (it is a
- * receive timestamp in another clock, or garbage) and is ignored.
- */
-#define FS_EDT_HORIZON_NS	(10ULL * NSEC_PER_SEC)
-
 struct fs_params {
 	u32 limit;
 	u32 flow_limit;
@@ -40,6 +35,7 @@ struct fs_params {
 	u32 default_load;		/* ppm */
 	u32 bypass_mark;
 	u32 bypass_mask;		/* 0: no mark bypasses */
+	u32 horizon_drop;		/* EDT beyond horizon: 1 drop, 0 cap */
 	u8 mode;
 	u8 rate_scope;			/* enum flowshape_rate_scope */
 	u64 flow_idle;			/* ns */
@@ -50,6 +46,7 @@ struct fs_params {
 	u64 stale_after;		/* ns */
 	u64 aqm_target;			/* ns, 0: off */
 	u64 aqm_interval;		/* ns */
+	u64 horizon;			/* ns */
 };
 
 enum fs_flow_state {
@@ -72,9 +69,10 @@ struct fs_flow {
 	struct sk_buff *head;		/* FIFO of queued packets */
 	u32 qlen;
 	int credit;			/* DRR byte credit */
-	u32 gap_us;			/* its last spread gap, us (rate_scope) */
+	u32 gap_ns;			/* its last spread gap, ns (capped) */
 	u8 state;			/* enum fs_flow_state */
-	u8 counted;			/* in its aggregate's active count */
+	u8 counted:1;			/* in its aggregate's active count */
+	u8 paced:1;			/* its head's due time is a clock slot */
 	u16 aqm_count;			/* AQM signals this episode, 0: none */
 
 	struct sk_buff *tail;
@@ -86,8 +84,8 @@ struct fs_flow {
 		/* IDLE: in q->idle_flows (never the overflow flow) */
 		struct list_head idle_node;
 	};
-	u64 time_next;			/* head's due time while throttled, ns */
-	u64 last_departure;		/* latest departure given, ns */
+	u64 time_next;			/* when to look at its head again, ns */
+	u64 last_departure;		/* its last release, ns (see qdisc.c) */
 	u64 applied_delay;		/* smoothed (EWMA) delay, ns */
 	u32 aqm_first_above;		/* AQM times, ns >> 10 (0: none) */
 	u32 aqm_next;
@@ -130,6 +128,10 @@ struct fs_agg {
 	u8 plen;
 	u32 refs;			/* flows pointing here */
 	u32 active;			/* of them, flows counted as active */
+	u64 next_free;			/* the aggregate's clock: the earliest
+					 * its next paced packet may leave, ns
+					 * (rate_scope destination)
+					 */
 	/* The entry in the table generation of the last flow that matched
 	 * it: valid for a flow whose dest_gen is the current generation.
 	 */
@@ -173,7 +175,7 @@ struct fs_wheel {
 
 struct fs_sched_data {
 	/* datapath, under the qdisc lock */
-	struct fs_flow internal;	/* due packets of idle flows: plain FIFO */
+	struct fs_flow internal;	/* control traffic: plain FIFO, first */
 	struct fs_flow overflow;	/* shared flow past max_flows */
 	struct fs_flow *ready_head;	/* flows whose head is due, round robin */
 	struct fs_flow *ready_tail;
@@ -217,13 +219,21 @@ struct fs_sched_data {
 	u64 stat_control;
 	u64 stat_ecn_marks;
 	u64 stat_drops_aqm;
+	u64 stat_retimed;
+	u64 stat_reslotted;
+	u64 stat_drops_horizon;
+	u64 stat_horizon_caps;
 };
 
-/* The packet's departure time rides in the qdisc's private cb. */
+/*
+ * What a queued packet carries in the qdisc's private cb, ns,
+ * CLOCK_MONOTONIC.  time_to_send is a lower bound until the packet is its
+ * flow's head (arrival, an EDT stamp, or in delay mode arrival + delay),
+ * then its due time (see fs_head_due() in qdisc.c).
+ */
 struct fs_skb_cb {
-	u64 time_to_send;		/* ns, CLOCK_MONOTONIC */
-	u32 excess_us;			/* queue beyond the intended delay */
-	u8 delayed;			/* time_to_send > arrival */
+	u64 time_to_send;
+	u64 arrival;
 };
 
 static inline struct fs_skb_cb *fs_skb_cb(struct sk_buff *skb)
@@ -273,15 +283,6 @@ static inline void fs_flow_went_idle(struct fs_sched_data *q, struct fs_flow *f)
 {
 	if (f != &q->overflow)
 		fs_idle_append(q, f);
-}
-
-/* An IDLE flow had a packet that took the internal FIFO: still idle. */
-static inline void fs_flow_touch_idle(struct fs_sched_data *q, struct fs_flow *f)
-{
-	if (f != &q->overflow) {
-		fs_idle_unlink(q, f);
-		fs_idle_append(q, f);
-	}
 }
 
 /* An IDLE flow gets a packet queued: off the idle list. */

@@ -68,6 +68,10 @@ static const struct fs_range fs_ranges[] = {
 	  "flowshape: aqm_target out of range (0 off, ..1 s, in ns)" },
 	{ TCA_FLOWSHAPE_AQM_INTERVAL, NSEC_PER_MSEC, FS_NS_MAX,
 	  "flowshape: aqm_interval out of range (1 ms..10 s, in ns)" },
+	{ TCA_FLOWSHAPE_HORIZON, NSEC_PER_MSEC, 3600ULL * NSEC_PER_SEC,
+	  "flowshape: horizon out of range (1 ms..3600 s, in ns)" },
+	{ TCA_FLOWSHAPE_HORIZON_DROP, 0, 1,
+	  "flowshape: horizon_drop out of range (0 cap, 1 drop)" },
 };
 
 static const struct nla_policy fs_policy[TCA_FLOWSHAPE_MAX + 1] = {
@@ -97,6 +101,8 @@ static const struct nla_policy fs_policy[TCA_FLOWSHAPE_MAX + 1] = {
 	[TCA_FLOWSHAPE_RATE_SCOPE]	= { .type = NLA_U8 },
 	[TCA_FLOWSHAPE_AQM_TARGET]	= { .type = NLA_U64 },
 	[TCA_FLOWSHAPE_AQM_INTERVAL]	= { .type = NLA_U64 },
+	[TCA_FLOWSHAPE_HORIZON]		= { .type = NLA_U64 },
+	[TCA_FLOWSHAPE_HORIZON_DROP]	= { .type = NLA_U32 },
 };
 
 /* The policy has checked the length: 1, 4 or 8 bytes by type. */
@@ -161,6 +167,8 @@ void fs_params_default(struct fs_params *p)
 		.stale_after		= 5 * NSEC_PER_SEC,
 		.aqm_target		= 0,	/* off: see flowshape.rst */
 		.aqm_interval		= 100 * NSEC_PER_MSEC,
+		.horizon		= 10 * NSEC_PER_SEC,
+		.horizon_drop		= 1,
 	};
 }
 
@@ -290,6 +298,8 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 		WRITE_ONCE(q->p.mode, nla_get_u8(tb[TCA_FLOWSHAPE_MODE]));
 	fs_set_u64(&q->p.aqm_target, tb[TCA_FLOWSHAPE_AQM_TARGET]);
 	fs_set_u64(&q->p.aqm_interval, tb[TCA_FLOWSHAPE_AQM_INTERVAL]);
+	fs_set_u64(&q->p.horizon, tb[TCA_FLOWSHAPE_HORIZON]);
+	fs_set_u32(&q->p.horizon_drop, tb[TCA_FLOWSHAPE_HORIZON_DROP]);
 	if (tb[TCA_FLOWSHAPE_RATE_SCOPE])
 		WRITE_ONCE(q->p.rate_scope,
 			   nla_get_u8(tb[TCA_FLOWSHAPE_RATE_SCOPE]));
@@ -354,7 +364,9 @@ int fs_dump(struct Qdisc *sch, struct sk_buff *skb)
 	    nla_put_u32(skb, TCA_FLOWSHAPE_BYPASS_MASK, READ_ONCE(p->bypass_mask)) ||
 	    nla_put_u8(skb, TCA_FLOWSHAPE_RATE_SCOPE, READ_ONCE(p->rate_scope)) ||
 	    fs_put_u64(skb, TCA_FLOWSHAPE_AQM_TARGET, READ_ONCE(p->aqm_target)) ||
-	    fs_put_u64(skb, TCA_FLOWSHAPE_AQM_INTERVAL, READ_ONCE(p->aqm_interval)))
+	    fs_put_u64(skb, TCA_FLOWSHAPE_AQM_INTERVAL, READ_ONCE(p->aqm_interval)) ||
+	    fs_put_u64(skb, TCA_FLOWSHAPE_HORIZON, READ_ONCE(p->horizon)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_HORIZON_DROP, READ_ONCE(p->horizon_drop)))
 		goto nla_put_failure;
 
 	return nla_nest_end(skb, opts);
@@ -394,6 +406,10 @@ int fs_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.control_packets = q->stat_control;
 	st.ecn_marks = q->stat_ecn_marks;
 	st.drops_aqm = q->stat_drops_aqm;
+	st.retimed = q->stat_retimed;
+	st.drops_horizon = q->stat_drops_horizon;
+	st.horizon_caps = q->stat_horizon_caps;
+	st.reslotted = q->stat_reslotted;
 	st.flows = q->flows;
 	st.throttled_flows = q->throttled_flows;
 	if (q->throttled_flows && q->time_next_throttled > now)

@@ -3,26 +3,28 @@
  * flowshape qdisc: per-flow delay queues driven by the congestion toward
  * each packet's destination and the load of the destination server.
  *
- * Enqueue gives every packet a departure time from its flow's delay (see
- * dest.c for the delay function) and the mode:
+ * Every packet waits in its flow's FIFO; a flow's head gets a due time
+ * (fs_head_due()) from its flow's delay and the mode:
  *
- *	spread:	max(now, last departure + delay * len / quantum)
- *	delay:	max(now + delay, last departure)
+ *	spread:	max(arrival, last release + delay * len / quantum), or with
+ *		rate_scope destination, the next slot of the destination's
+ *		clock (its flows together at quantum / delay)
+ *	delay:	max(arrival + delay, the previous packet's), at enqueue
  *
- * never earlier than an EDT stamp the stack put on it, and never earlier
- * than the flow's previous departure, so a flow is never reordered.  A
- * packet due now whose flow has nothing queued takes the internal FIFO:
- * under normal conditions flowshape costs a flow lookup over a FIFO.
+ * never earlier than an EDT stamp the stack put on it, and in spread mode
+ * computed when the packet becomes the head, so that the delay and flow
+ * count of that moment apply.  A flow whose head is due is on the ready
+ * list (round robin, byte-fair), otherwise in the timing wheel (sched.c).
  *
  * Control traffic (skb->priority TC_PRIO_CONTROL, or skb->mark matching
  * bypass_mark under bypass_mask) takes the internal FIFO at once, counted
  * in control_packets: it is never delayed.
  *
  * Accounting: every packet offered is queued (enqueued) or dropped with a
- * cause (drops_limit, drops_flow_limit); a queued packet may be dropped
- * at dequeue by the AQM (drops_aqm); enqueued = released + purged +
- * drops_aqm + qlen, all in skbs (a GSO packet is one; bstats counts its
- * segments).
+ * cause (drops_limit, drops_flow_limit, drops_horizon); a queued packet
+ * may be dropped at dequeue by the AQM (drops_aqm); enqueued = released +
+ * purged + drops_aqm + qlen, all in skbs (a GSO packet is one; bstats
+ * counts its segments).
  */
 
 #include <linux/module.h>
@@ -34,18 +36,29 @@
 #include <net/sch_generic.h>
 #include <net/inet_ecn.h>
 #include <linux/math.h>
+#include <linux/version.h>
+#include <net/sock.h>
 
 #include "flowshape.h"
 
-/* The delay this flow's next packet gets: its destination's, smoothed. */
-static u64 fs_flow_delay(struct fs_sched_data *q, struct fs_flow *f,
-			 struct sk_buff *skb, u64 now)
+/*
+ * A flow's head is looked at again at least this often while it waits,
+ * so that a delay that falls (an entry going stale, deleted or lowered, a
+ * lower max_delay) re-times it within this bound, however far out it was.
+ */
+#define FS_RECHECK_NS	NSEC_PER_SEC
+
+/*
+ * The delay toward @f's destination now, unsmoothed: its entry's, 0 when
+ * the entry went stale (*stale set), the default without an entry.
+ */
+static u64 fs_flow_target(struct fs_sched_data *q, struct fs_flow *f,
+			  struct sk_buff *skb, u64 now, bool *stale)
 {
 	const struct fs_dest_table *t = rcu_dereference_bh(q->dests);
 	u32 gen = t ? t->gen : 0;
-	u32 smoothing = q->p.smoothing;
-	u64 target;
 
+	*stale = false;
 	/* A flow keeps its match until the table's structure changes;
 	 * without memory for its aggregate it has none and tries again.
 	 */
@@ -53,21 +66,29 @@ static u64 fs_flow_delay(struct fs_sched_data *q, struct fs_flow *f,
 	    fs_flow_set_dest(q, f, fs_dest_lookup(t, skb)))
 		f->dest_gen = gen;
 
-	if (f->agg) {
-		const struct fs_dest *e = f->agg->dest;
-
-		target = READ_ONCE(e->delay_ns);
-		/* Fail open: an entry nobody refreshes stops delaying. */
-		if (fs_dest_is_stale(e, q->p.stale_after, now)) {
-			q->stat_stale++;
-			target = 0;
-		}
-	} else {
-		target = q->default_delay;
+	if (!f->agg)
+		return q->default_delay;
+	/* Fail open: an entry nobody refreshes stops delaying. */
+	if (fs_dest_is_stale(f->agg->dest, q->p.stale_after, now)) {
+		q->stat_stale++;
+		*stale = true;
+		return 0;
 	}
+	return READ_ONCE(f->agg->dest->delay_ns);
+}
 
-	/* (A flow that never sent has no departure yet: no history.) */
-	if (smoothing && f->last_departure)
+/* The delay this flow's next packet gets: its destination's, smoothed. */
+static u64 fs_flow_delay(struct fs_sched_data *q, struct fs_flow *f,
+			 struct sk_buff *skb, u64 now)
+{
+	u32 smoothing = q->p.smoothing;
+	bool stale;
+	u64 target = fs_flow_target(q, f, skb, now, &stale);
+
+	/* (A flow that never sent has no history; a stale entry fails
+	 * open at once, not at the smoothing's pace.)
+	 */
+	if (smoothing && f->last_departure && !stale)
 		target = div_u64(f->applied_delay * smoothing +
 				 target * (FLOWSHAPE_LEVEL_ONE - smoothing),
 				 FLOWSHAPE_LEVEL_ONE);
@@ -75,52 +96,196 @@ static u64 fs_flow_delay(struct fs_sched_data *q, struct fs_flow *f,
 	return target;
 }
 
-static u64 fs_departure(struct fs_sched_data *q, struct fs_flow *f,
-			struct sk_buff *skb, u64 delay, u64 now)
+/*
+ * A departure time the stack put on @skb (EDT: TCP pacing, SO_TXTIME) in
+ * our clock, or 0.  A receive timestamp is not one: on kernels that tell
+ * (5.18+), a stamp counts only if it is a monotonic delivery time or
+ * comes from a socket that asked for SO_TXTIME.
+ */
+static u64 fs_skb_edt(const struct sk_buff *skb)
 {
-	u64 t, edt = ktime_to_ns(skb->tstamp);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	if (skb->tstamp_type != SKB_CLOCK_MONOTONIC &&
+	    !(skb->sk && sk_fullsock(skb->sk) &&
+	      sock_flag(skb->sk, SOCK_TXTIME)))
+		return 0;
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
+	if (!skb->mono_delivery_time &&
+	    !(skb->sk && sk_fullsock(skb->sk) &&
+	      sock_flag(skb->sk, SOCK_TXTIME)))
+		return 0;
+#endif
+	return ktime_to_ns(skb->tstamp);
+}
+
+/*
+ * When @f's head may leave: the heart of the shaping.
+ *
+ *	spread:	max(arrival, EDT, last release + gap)
+ *		gap = delay * len / quantum (* n: rate_scope destination)
+ *	delay:	max(arrival + delay, EDT, the previous packet's), given at
+ *		enqueue; re-timed to max(arrival + delay now, EDT, now) when
+ *		the delay fell since.
+ *
+ * In spread mode the gap is computed when the packet becomes its flow's
+ * head, from the delay and the destination's active flow count of that
+ * moment, and counted from the previous packet's real release: a change
+ * of delay or of flow count takes effect at the next packet (not after a
+ * backlog scheduled at the old rate), and a release made late (a late
+ * timer, a busy CPU) delays the next one instead of bunching them.  Only
+ * half a gap of lateness is forgiven (as sch_fq does), so short timer
+ * drift costs no rate and a long stall is not caught up in a burst.
+ * Cost: one division and the delay lookup per packet, as at enqueue
+ * before.
+ */
+static u64 fs_head_due(struct fs_sched_data *q, struct fs_flow *f, u64 now)
+{
+	struct sk_buff *skb = f->head;
+	struct fs_skb_cb *cb = fs_skb_cb(skb);
+	u64 t, edt = fs_skb_edt(skb);
 
 	if (q->p.mode == FLOWSHAPE_MODE_DELAY) {
-		t = now + delay;
-	} else if (delay) {
-		u64 gap = div_u64(delay * qdisc_pkt_len(skb), q->p.quantum);
+		bool stale;
+		u64 ceil = cb->arrival + fs_flow_target(q, f, skb, now, &stale);
 
-		/* The destination's rate, quantum / delay, shared by its
-		 * active flows (this one counted): each gets 1/n of it.
-		 */
-		if (f->agg && q->p.rate_scope == FLOWSHAPE_SCOPE_DEST) {
-			fs_flow_count(f);
-			gap *= f->agg->active;
+		ceil = max3(ceil, edt, now);
+		t = cb->time_to_send;
+		if (unlikely(t > ceil)) {
+			q->stat_retimed++;
+			t = ceil;
 		}
-		f->gap_us = (u32)min_t(u64, div_u64(gap, NSEC_PER_USEC), U32_MAX);
-		t = f->last_departure + gap;
 	} else {
-		t = now;
-	}
+		u64 delay = fs_flow_delay(q, f, skb, now), gap = 0, agap = 0;
+		struct fs_agg *a = NULL;
 
-	t = max3(t, now, f->last_departure);
-	/* Honour a stack-given departure time in our clock. */
-	if (edt > t && edt - now <= FS_EDT_HORIZON_NS)
-		t = edt;
+		if (delay) {
+			agap = div_u64(delay * qdisc_pkt_len(skb), q->p.quantum);
+			gap = agap;
+			/* The destination's rate, quantum / delay, shared by
+			 * its active flows (this one counted): 1/n each.
+			 */
+			if (f->agg && q->p.rate_scope == FLOWSHAPE_SCOPE_DEST) {
+				a = f->agg;
+				fs_flow_count(f);
+				gap *= a->active;
+			}
+			/* A computed departure is ours: capped, never a
+			 * reason to drop.
+			 */
+			if (unlikely(gap > q->p.horizon)) {
+				q->stat_horizon_caps++;
+				gap = q->p.horizon;
+			}
+		}
+		f->gap_ns = (u32)min_t(u64, gap, U32_MAX);
+		t = max3(f->last_departure + gap, cb->arrival, edt);
+		if (a) {
+			/*
+			 * The destination's clock paces its flows together:
+			 * every packet takes the next slot of the aggregate
+			 * (its gap at the destination's rate), in the order
+			 * heads get their due times, which is round robin
+			 * among the backlogged flows (each holds one slot,
+			 * its head's) and byte-fair (a slot is as long as
+			 * the packet).  So n flows never meet in a burst
+			 * (independent per-flow pacers at 1/n each do, with
+			 * random phases: up to n packets at once, a queue of
+			 * n - 1 at a bottleneck run just below this rate),
+			 * and a flow with nothing to send holds no share.
+			 * A sparse flow, one its own fair share (the gap
+			 * above, n times the aggregate's) does not hold and
+			 * with nothing queued behind, is not held: it only
+			 * uses up its slot.  After a stall the clock forgives
+			 * half a slot, as a flow does.
+			 */
+			u64 clock = max(a->next_free, now - min(now, agap / 2));
+
+			f->paced = t > now || f->qlen > 1;
+			if (f->paced)
+				t = max3(clock, cb->arrival, edt);
+			a->next_free = clock + agap;
+		} else {
+			f->paced = 0;
+		}
+		if (unlikely(t < cb->time_to_send))
+			q->stat_retimed++;
+	}
+	cb->time_to_send = t;
 	return t;
 }
 
 /*
- * The queue a packet waits in beyond what the shaping intends: in delay
- * mode, beyond now + delay; in spread mode, beyond one gap (its own).
+ * Throttle @f, whose head is due at @due, until it is due or, when the
+ * shaping (not an EDT stamp, which a falling delay does not move) puts it
+ * further out than FS_RECHECK_NS, until it is time to look again.
+ */
+static void fs_flow_wait(struct fs_sched_data *q, struct fs_flow *f, u64 due,
+			 u64 now)
+{
+	u64 wake = max(min(due, now + FS_RECHECK_NS), fs_skb_edt(f->head));
+
+	fs_throttle(q, f, wake, now);
+}
+
+/*
+ * A release later than this (and than a slot) is a stall of the machine,
+ * not timer drift: see fs_reslot().
+ */
+#define FS_STALL_NS	NSEC_PER_MSEC
+
+/*
+ * @f's head, paced by its destination's clock, is due at @due but only
+ * now released, later than one slot: so may be the heads of the other
+ * flows of the destination, all due in the past now, and sending them
+ * together would be the burst the clock exists to prevent.  Take a new
+ * slot from the clock (which forgives half a slot): its time if it is
+ * still to come (@f must wait for it), 0 if @f may go now.
+ */
+static u64 fs_reslot(struct fs_sched_data *q, struct fs_flow *f,
+		     struct sk_buff *skb, u64 due, u64 now)
+{
+	u64 agap = div_u64(f->applied_delay * qdisc_pkt_len(skb),
+			   q->p.quantum);
+	struct fs_agg *a = f->agg;
+	u64 clock;
+
+	if (!a || now - due <= agap)
+		return 0;
+	clock = max(a->next_free, now - min(now, agap / 2));
+	a->next_free = clock + agap;
+	if (clock <= now)
+		return 0;
+	q->stat_reslotted++;
+	fs_skb_cb(skb)->time_to_send = clock;
+	return clock;
+}
+
+/* Put @f, with a head, where it waits: the ready list or the wheel. */
+static void fs_flow_schedule(struct fs_sched_data *q, struct fs_flow *f,
+			     u64 now)
+{
+	u64 due = fs_head_due(q, f, now);
+
+	if (due <= now)
+		fs_ready_add(q, f);
+	else
+		fs_flow_wait(q, f, due, now);
+}
+
+/*
+ * The queue @skb waited in beyond what the shaping intends: in delay
+ * mode, beyond arrival + delay; in spread mode, beyond one gap (its own).
  * The pacing itself is never counted as queue: only the packets of its
  * own flow ahead of it make this non-zero.
  */
-static u32 fs_excess_us(const struct fs_sched_data *q, const struct fs_flow *f,
-			u64 delay, u64 now, u64 t)
+static u64 fs_excess(const struct fs_sched_data *q, const struct fs_flow *f,
+		     struct sk_buff *skb, u64 now)
 {
-	u64 intended = q->p.mode == FLOWSHAPE_MODE_DELAY ? delay :
-		       (u64)f->gap_us * NSEC_PER_USEC;
+	u64 sojourn = now - fs_skb_cb(skb)->arrival;
+	u64 intended = q->p.mode == FLOWSHAPE_MODE_DELAY ? f->applied_delay :
+		       f->gap_ns;
 
-	if (!q->p.aqm_target || t <= now + intended)
-		return 0;
-	return (u32)min_t(u64, div_u64(t - now - intended, NSEC_PER_USEC),
-			  U32_MAX);
+	return sojourn > intended ? sojourn - intended : 0;
 }
 
 /* AQM times: ns >> 10 in 32 bits (wraps in ~73 min: compared as deltas). */
@@ -146,15 +311,15 @@ static bool fs_aqm_after(u32 a, u32 b)
 static bool fs_aqm(struct fs_sched_data *q, struct fs_flow *f,
 		   struct sk_buff *skb, u64 now)
 {
-	u64 target = max_t(u64, q->p.aqm_target,
-			   (u64)f->gap_us * NSEC_PER_USEC);
+	u64 target = max_t(u64, q->p.aqm_target, 2 * (u64)f->gap_ns);
 	u64 interval = max(q->p.aqm_interval, 2 * target);
-	u64 excess = (u64)fs_skb_cb(skb)->excess_us * NSEC_PER_USEC;
 	u32 tnow = fs_aqm_time(now);
+	u64 excess;
 	bool above;
 
 	if (!q->p.aqm_target || f == &q->overflow)
 		return false;
+	excess = fs_excess(q, f, skb, now);
 	above = excess >= target && f->qlen;
 	if (!above) {
 		f->aqm_first_above = 0;
@@ -202,7 +367,7 @@ static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 	struct fs_sched_data *q = qdisc_priv(sch);
 	struct fs_skb_cb *cb;
 	struct fs_flow *f;
-	u64 now, delay, t;
+	u64 now, edt, t;
 
 	if (unlikely(sch->q.qlen >= q->p.limit)) {
 		q->stat_drops_limit++;
@@ -210,18 +375,30 @@ static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 	}
 
 	now = ktime_get_ns();
+	cb = fs_skb_cb(skb);
+	cb->arrival = now;
 	if (unlikely(fs_is_control(q, skb))) {
-		cb = fs_skb_cb(skb);
 		cb->time_to_send = now;
-		cb->delayed = 0;
-		cb->excess_us = 0;
 		q->stat_control++;
-		q->stat_passed++;
 		q->stat_enqueued++;
 		qdisc_qstats_backlog_inc(sch, skb);
 		sch->q.qlen++;
 		fs_flow_queue_add(&q->internal, skb);
 		return NET_XMIT_SUCCESS;
+	}
+
+	/* A departure stamp beyond the horizon is dropped or capped, as
+	 * sch_fq does: a clock mixup must not park a packet for hours.
+	 */
+	edt = fs_skb_edt(skb);
+	if (unlikely(edt > now + q->p.horizon)) {
+		if (q->p.horizon_drop) {
+			q->stat_drops_horizon++;
+			return qdisc_drop(skb, sch, to_free);
+		}
+		q->stat_horizon_caps++;
+		edt = now + q->p.horizon;
+		skb->tstamp = ns_to_ktime(edt);
 	}
 
 	f = fs_flow_classify(q, skb, now);
@@ -232,54 +409,53 @@ static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 		return qdisc_drop(skb, sch, to_free);
 	}
 
-	delay = fs_flow_delay(q, f, skb, now);
-	t = fs_departure(q, f, skb, delay, now);
-	f->last_departure = t;
+	/* A lower bound on the departure; the due time comes when the
+	 * packet is its flow's head (fs_head_due()).
+	 */
+	t = max(now, edt);
+	if (q->p.mode == FLOWSHAPE_MODE_DELAY) {
+		u64 delay = fs_flow_delay(q, f, skb, now);
 
-	cb = fs_skb_cb(skb);
+		if (unlikely(delay > q->p.horizon)) {
+			q->stat_horizon_caps++;
+			delay = q->p.horizon;
+		}
+		t = max(t, now + delay);
+		/* Never before its flow's previous packet. */
+		if (f->qlen)
+			t = max(t, fs_skb_cb(f->tail)->time_to_send);
+	}
 	cb->time_to_send = t;
-	cb->delayed = t > now;
-	cb->excess_us = fs_excess_us(q, f, delay, now, t);
 	q->stat_enqueued++;
 	qdisc_qstats_backlog_inc(sch, skb);
 	sch->q.qlen++;
 
-	if (!cb->delayed) {
-		q->stat_passed++;
-		/* Due now and nothing of its flow waits: FIFO order is flow
-		 * order, and the internal queue is served first.
-		 */
-		if (!f->qlen) {
-			fs_flow_queue_add(&q->internal, skb);
-			fs_flow_touch_idle(q, f);
-			return NET_XMIT_SUCCESS;
-		}
-	} else {
-		q->stat_delayed++;
-		q->stat_delay_total += t - now;
-	}
-
 	fs_flow_queue_add(f, skb);
 	if (f->state == FS_FLOW_IDLE) {
 		fs_flow_leave_idle(q, f);
-		if (t <= now) {
+		/* Back from idle with a full quantum: a flow is not
+		 * penalised now for a large packet it sent before.
+		 */
+		if (f->credit < (int)q->p.quantum)
 			f->credit = q->p.quantum;
-			fs_ready_add(q, f);
-		} else {
-			fs_throttle(q, f, t, now);
-		}
+		fs_flow_schedule(q, f, now);
 	}
 	return NET_XMIT_SUCCESS;
 }
 
+/* Counters of a packet leaving: see flowshape.rst. */
 static void fs_account_release(struct fs_sched_data *q, struct sk_buff *skb,
 			       u64 now)
 {
 	const struct fs_skb_cb *cb = fs_skb_cb(skb);
 	u64 late;
 
-	if (!cb->delayed)
+	if (cb->time_to_send <= cb->arrival) {
+		q->stat_passed++;
 		return;
+	}
+	q->stat_delayed++;
+	q->stat_delay_total += cb->time_to_send - cb->arrival;
 	if (unlikely(now < cb->time_to_send)) {
 		q->stat_early++;
 		return;
@@ -302,13 +478,17 @@ static struct sk_buff *flowshape_dequeue(struct Qdisc *sch)
 	if (!sch->q.qlen)
 		return NULL;
 
-	skb = fs_flow_queue_pop(&q->internal);
-	if (skb)
-		goto out;
-
 	now = ktime_get_ns();
+	skb = fs_flow_queue_pop(&q->internal);
+	if (skb) {
+		fs_account_release(q, skb, now);
+		goto out;
+	}
+
 	fs_unthrottle(q, now);
 	while ((f = q->ready_head) != NULL) {
+		u64 due, late;
+
 		if (f->credit <= 0) {
 			/* Used its quantum: to the back of the line. */
 			f->credit += q->p.quantum;
@@ -317,21 +497,40 @@ static struct sk_buff *flowshape_dequeue(struct Qdisc *sch)
 			continue;
 		}
 		skb = f->head;
-		if (fs_skb_cb(skb)->time_to_send > now) {
+		due = fs_skb_cb(skb)->time_to_send;
+		if (due > now) {
+			/* Woken early to look again (FS_RECHECK_NS). */
 			q->ready_head = f->next;
-			fs_throttle(q, f, fs_skb_cb(skb)->time_to_send, now);
+			fs_flow_schedule(q, f, now);
 			continue;
+		}
+		if (unlikely(f->paced && now - due > FS_STALL_NS)) {
+			u64 slot = fs_reslot(q, f, skb, due, now);
+
+			if (slot) {
+				q->ready_head = f->next;
+				fs_flow_wait(q, f, slot, now);
+				continue;
+			}
 		}
 		fs_flow_queue_pop(f);
 		f->credit -= qdisc_pkt_len(skb);
+		late = now - due;
+		f->last_departure = q->p.mode == FLOWSHAPE_MODE_DELAY ? now :
+				    now - min_t(u64, late, f->gap_ns / 2);
 		drop = fs_aqm(q, f, skb, now);
 		if (!f->qlen) {
 			q->ready_head = f->next;
 			f->state = FS_FLOW_IDLE;
 			f->tail = NULL;
 			fs_flow_went_idle(q, f);
+		} else {
+			due = fs_head_due(q, f, now);
+			if (due > now) {
+				q->ready_head = f->next;
+				fs_flow_wait(q, f, due, now);
+			}
 		}
-		fs_account_release(q, skb, now);
 		if (unlikely(drop)) {
 			unsigned int len = qdisc_pkt_len(skb);
 
@@ -343,6 +542,7 @@ static struct sk_buff *flowshape_dequeue(struct Qdisc *sch)
 			qdisc_tree_reduce_backlog(sch, 1, len);
 			continue;
 		}
+		fs_account_release(q, skb, now);
 		goto out;
 	}
 

@@ -231,6 +231,11 @@ static const struct pspec pspecs[] = {
 	{ "default_congestion", TCA_FLOWSHAPE_DEFAULT_CONGESTION, 4, 0, 1000000, false },
 	{ "default_load", TCA_FLOWSHAPE_DEFAULT_LOAD, 4, 0, 1000000, false },
 	{ "max_dests", TCA_FLOWSHAPE_MAX_DESTS, 4, 1, 65535, false },
+	{ "rate_scope", TCA_FLOWSHAPE_RATE_SCOPE, 1, 0, 1, false },
+	{ "aqm_target", TCA_FLOWSHAPE_AQM_TARGET, 8, 0, NS_S, false },
+	{ "aqm_interval", TCA_FLOWSHAPE_AQM_INTERVAL, 8, NS_MS, 10 * NS_S, false },
+	{ "horizon", TCA_FLOWSHAPE_HORIZON, 8, NS_MS, 3600 * NS_S, false },
+	{ "horizon_drop", TCA_FLOWSHAPE_HORIZON_DROP, 4, 0, 1, false },
 };
 
 #define NPARAMS (sizeof(pspecs) / sizeof(pspecs[0]))

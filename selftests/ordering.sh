@@ -79,12 +79,16 @@ fs_log "$res"
 check_eq "cut/spread: received == sent" $COUNT "$(kv received "$res")"
 check_eq "cut/spread: no reordering" 0 "$(kv reordered "$res")"
 check_eq "cut/spread: no duplicates" 0 "$(kv duplicates "$res")"
-# Uncut, the flow takes (COUNT-1) * gap.  Cut, it takes the longer of the
-# sender's time and the spreading of what arrived before the cut; 20% +
-# 300 ms for TCG.  The bound must stay below the uncut span to mean anything.
+# Uncut, the flow takes (COUNT-1) * gap.  Cut, the packets already
+# waiting follow at the new rate too (spread mode times a packet when it
+# becomes its flow's head): it takes the sender's time, or until the cut
+# when that came later (cut_enq / RATE after the start); 20% + 300 ms for
+# TCG.  (When due times were fixed at enqueue, what arrived before the cut
+# kept its spreading: cut_enq * gap.)  The bound must stay below the
+# uncut span to mean anything.
 uncut_us=$(((COUNT - 1) * GAP_MS * 1000))
-bound_us=$(awk -v e="$cut_enq" -v g=$GAP_MS -v n=$COUNT -v r=$RATE 'BEGIN {
-	a = e * g * 1000; b = n / r * 1e6; printf "%.0f", (a > b ? a : b) * 1.2 + 300000 }')
+bound_us=$(awk -v e="$cut_enq" -v n=$COUNT -v r=$RATE 'BEGIN {
+	a = e / r * 1e6; b = n / r * 1e6; printf "%.0f", (a > b ? a : b) * 1.2 + 300000 }')
 check "cut/spread: the cut mattered ($bound_us us bound < uncut $uncut_us us)" \
 	test "$bound_us" -lt "$uncut_us"
 check "cut/spread: the cut took effect (span $(kv span_us "$res") us < $bound_us us)" \

@@ -5,8 +5,9 @@
 #   EDT      a packet the stack stamped with an earliest departure time
 #            (SO_TXTIME, CLOCK_MONOTONIC) in the future never leaves before
 #            it, in spread and in delay mode, nor before the shaping delay
-#            when that is later; a stamp within FS_EDT_HORIZON_NS (10 s) is
-#            honoured, one further out is ignored (the packet passes);
+#            when that is later; a stamp within the horizon (10 s) is
+#            honoured, one further out is dropped (drops_horizon), or with
+#            horizon_drop 0 capped at the horizon (horizon_caps);
 #   state    the scheduler's state by value: throttled_flows and
 #            next_release_ns (xstats), and the watchdog's hrtimer as
 #            /proc/timer_list shows it: armed for the earliest due time
@@ -15,7 +16,8 @@
 #            their packet sizes.
 #
 # Shown failing on broken modules (see the commit message): a horizon of
-# 20 s fails "10.3 s stamp ignored"; honouring no stamp fails every EDT
+# 20 s fails "10.3 s stamp dropped"; the module before the horizon
+# parameter (stamps beyond 10 s ignored) fails both horizon checks; honouring no stamp fails every EDT
 # check and the DRR one; a packet-fair round robin (credit -= quantum) fails
 # the DRR byte share; arming the watchdog with slack 0 fails the timer
 # range; next_release_ns without "- now" fails its bounds.
@@ -89,8 +91,8 @@ while IFS='=' read -r k v; do
 done <<<"$(jq -r '[.[] | select(.kind == "flowshape")][0] | to_entries[] |
 	select(.value | type != "object" and type != "array") | "\(.key)=\(.value)"' <<<"$dump")"
 fs_log "stamps: $(kv txtime_ns "$snd99") (9.9 s) $T8 (8 s); dump between $a and $b"
-check_eq "state: both held (qlen 2, throttled_flows 2, delayed 2)" "2 2 2" \
-	"${XS[qlen]} ${XS[throttled_flows]} ${XS[delayed]}"
+check_eq "state: both held (qlen 2, throttled_flows 2, released 0)" "2 2 0" \
+	"${XS[qlen]} ${XS[throttled_flows]} ${XS[released]}"
 check_eq "state: flows 2" 2 "${XS[flows]}"
 # next_release_ns = earliest due - the dump's now, with now in [a, b].
 check "state: next_release_ns ${XS[next_release_ns]} in [T8 - b, T8 - a] = [$((T8 - b)), $((T8 - a))]" \
@@ -101,25 +103,36 @@ tl=$(awk '/qdisc_watchdog/ { w = 1; next }
 fs_log "qdisc_watchdog timers (soft hard): $(tr '\n' ' ' <<<"$tl")"
 check_eq "state: a watchdog armed at the earliest stamp with timer_slack range" \
 	"$T8 $((T8 + SLACK))" "$(awk -v t="$T8" '$1 == t' <<<"$tl" | head -n1)"
-# 10.3 s: beyond the 10 s horizon, the stamp is ignored and the packet
-# passes at once.  (Under TCG the 8 s one may have left by now: only the
-# counters are compared.)
-out=$(fs_tmp)
-fs_recv_start 9102 "$out" -n 1 -t 15000
-rpid=$RECV_PID
-snd=$(n0 "$UDPSEQ" send 10.100.0.2 9102 1 -s 100 -T 10300000)
-wait "$rpid"
-RES=$(tail -n1 "$out")
-fs_log "horizon: $snd / $RES"
-check_eq "horizon: 10.3 s stamp: received" 1 "$(kv received "$RES")"
-check "horizon: 10.3 s stamp ignored: not held (latency $(kv lat_min_us "$RES") us < 1 s)" \
-	test "$(kv lat_min_us "$RES")" -lt 1000000
+# 10.3 s: beyond the 10 s horizon (default horizon_drop 1): dropped at
+# enqueue, counted.  (Under TCG the 8 s one may have left by now: only
+# these counters are compared.)
+n0 "$UDPSEQ" send 10.100.0.2 9102 1 -s 100 -T 10300000 >/dev/null
 fs_xsnap "$NS0" veth0
-check_eq "horizon: passed 1, delayed still 2" "1 2" "${XS[passed]} ${XS[delayed]}"
+check_eq "horizon: 10.3 s stamp dropped (drops_horizon 1, enqueued still 2)" "1 2" \
+	"${XS[drops_horizon]} ${XS[enqueued]}"
 check "state: qdisc replaced (purges the held packets)" fs_fresh veth0
 fs_xsnap "$NS0" veth0
 check_eq "state: nothing held: throttled_flows 0, next_release_ns 0" "0 0" \
 	"${XS[throttled_flows]} ${XS[next_release_ns]}"
+
+# horizon_drop 0: a stamp beyond the horizon is capped at it.  Horizon
+# 1 s, stamp 3 s: the packet leaves after ~1 s (>= 1 s after it was
+# sent, well before 3 s: TCG's noise is tens of ms).
+check "horizon: horizon 1s horizon_drop 0" fs_fresh veth0 horizon 1s horizon_drop 0
+out=$(fs_tmp)
+fs_recv_start 9103 "$out" -n 1 -t 15000
+rpid=$RECV_PID
+snd=$(n0 "$UDPSEQ" send 10.100.0.2 9103 1 -s 100 -T 3000000)
+wait "$rpid"
+RES=$(tail -n1 "$out")
+fs_log "horizon cap: $snd / $RES"
+check_eq "horizon cap: 3 s stamp received" 1 "$(kv received "$RES")"
+lat=$(kv lat_min_us "$RES")
+check "horizon cap: held to the 1 s horizon, not 3 s (latency ${lat:-?} us in [1 s, 2.5 s))" \
+	test "${lat:-0}" -ge 1000000 -a "${lat:-9999999}" -lt 2500000
+fs_xsnap "$NS0" veth0
+check_eq "horizon cap: horizon_caps 1, drops_horizon 0" "1 0" \
+	"${XS[horizon_caps]} ${XS[drops_horizon]}"
 
 # --- DRR: byte fairness ---------------------------------------------------
 fs_section "DRR: byte fairness between flows of 242 and 1442 byte packets"

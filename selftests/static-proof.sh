@@ -16,6 +16,15 @@
 #     (aqm_target 5ms): ping p99 < 5 ms over the baseline, goodput >= 0.9x
 #     fq_codel's, mean TCP RTT < 100 ms (4 streams) / < 250 ms (16).
 # With 4 and with 16 streams.
+#
+# Run under QEMU -icount (selftests/Makefile, TEST_PROGS_E2E): a p99 of a
+# few ms at a bottleneck run at 95% needs the shaper's timers to be as
+# punctual as real hardware's, which a TCG guest sharing a busy host is
+# not (measured: releases up to 800 ms late, the bottleneck's own tbf
+# late too).  Shown failing (commit messages): with per-flow pacing at
+# 1/n of the rate each (no destination clock), ping p99 6.0 ms (4 streams)
+# and 19.6 ms (16); with the clock but a stall caught up in a burst
+# (no reslotting), 11.8 ms at 16 streams.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lab-lib.sh"
 fs_require_root
@@ -76,11 +85,14 @@ run()
 	wait $ppid
 	kill $rpid 2>/dev/null
 	fs_iperf_result "$out"
-	# p99 of the pings after the first 5 s (slow start's own transient).
+	# p99 of the pings after the first 5 s (slow start's own transient);
+	# a lost ping counts as late (999999 ms).
+	local sent=$((RUN_S * 10 - 20 - 50))
 	P99=$(sed -n 's/.*icmp_seq=\([0-9]*\) .* time=\([0-9.]*\) ms.*/\1 \2/p' "$pout" |
-		awk '$1 > 50 { print $2 }' | sort -g |
-		awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; print NR ? v[i] : 999999 }')
-	fs_log "$2, $1 streams: goodput $MBPS Mbit/s, TCP mean RTT $RTT ms, ping p99 $P99 ms"
+		awk -v sent=$sent '$1 > 50 { print $2; n++ }
+			END { for (; n < sent; n++) print 999999 }' | fs_percentile 99)
+	LOST=$((sent - $(sed -n 's/.*icmp_seq=\([0-9]*\) .*time=.*/\1/p' "$pout" | awk '$1 > 50' | wc -l)))
+	fs_log "$2, $1 streams: goodput $MBPS Mbit/s, TCP mean RTT $RTT ms, ping p99 $P99 ms ($LOST of $sent lost)"
 	[[ -n $MBPS && $MBPS != null ]]
 }
 

@@ -93,6 +93,13 @@ const struct fs_param fs_params[FS_PARAM_COUNT] = {
 		"aqm_interval", FS_KIND_TIME,
 		FS_NSEC_PER_MSEC, 10 * FS_NSEC_PER_SEC, "100ms",
 		"a time 1ms..10s" },
+	[FS_P_HORIZON] = {
+		"horizon", FS_KIND_TIME,
+		FS_NSEC_PER_MSEC, 3600 * FS_NSEC_PER_SEC, "10s",
+		"a time 1ms..3600s" },
+	[FS_P_HORIZON_DROP] = {
+		"horizon_drop", FS_KIND_COUNT, 0, 1, "1",
+		"0 (cap at the horizon) or 1 (drop)" },
 };
 
 static const char *const fs_scope_names[FS_SCOPE_COUNT] = {

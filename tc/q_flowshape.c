@@ -59,6 +59,8 @@ static const unsigned short fs_attr[FS_PARAM_COUNT] = {
 	[FS_P_RATE_SCOPE]		= TCA_FLOWSHAPE_RATE_SCOPE,
 	[FS_P_AQM_TARGET]		= TCA_FLOWSHAPE_AQM_TARGET,
 	[FS_P_AQM_INTERVAL]		= TCA_FLOWSHAPE_AQM_INTERVAL,
+	[FS_P_HORIZON]			= TCA_FLOWSHAPE_HORIZON,
+	[FS_P_HORIZON_DROP]		= TCA_FLOWSHAPE_HORIZON_DROP,
 };
 
 /*
@@ -112,6 +114,7 @@ static void explain(void)
 		"		[ max_dests NUMBER ] [ flush_dests ]\n"
 		"		[ bypass_mark NUMBER bypass_mask NUMBER ]\n"
 		"		[ aqm_target TIME ] [ aqm_interval TIME ]\n"
+		"		[ horizon TIME ] [ horizon_drop 0|1 ]\n"
 		"		[ dest KEY [ congestion FRACTION ] [ load FRACTION ] ]...\n"
 		"		[ dest KEY delete ]...\n"
 		"TIME     := NUMBER{ns|us|ms|s}   e.g. 200us, 10ms, 3s\n"
@@ -689,6 +692,18 @@ static int flowshape_print_xstats(struct qdisc_util *qu, FILE *f,
 		fs_print_count(" ecn_marks %llu", "ecn_marks", st.ecn_marks);
 		fs_print_count(" drops_aqm %llu", "drops_aqm", st.drops_aqm);
 	}
+	if (RTA_PAYLOAD(xstats) >= offsetof(struct tc_flowshape_xstats,
+					    horizon_caps) +
+				   sizeof(st.horizon_caps)) {
+		fs_print_count(" retimed %llu", "retimed", st.retimed);
+		fs_print_count(" drops_horizon %llu", "drops_horizon",
+			       st.drops_horizon);
+		fs_print_count(" horizon_caps %llu", "horizon_caps",
+			       st.horizon_caps);
+	}
+	if (RTA_PAYLOAD(xstats) >= offsetof(struct tc_flowshape_xstats,
+					    reslotted) + sizeof(st.reslotted))
+		fs_print_count(" reslotted %llu", "reslotted", st.reslotted);
 	print_nl();
 
 	fs_print_count("  drops_limit %llu", "drops_limit", st.drops_limit);

@@ -43,6 +43,20 @@ if [[ $vmrc -ne 0 ]] && ! grep -q '^not ok' "$vmlog"; then
 	failed=$((failed + 1))
 fi
 
+# The end-to-end outcome tests, in a boot whose clock counts the guest's
+# own instructions (selftests/Makefile, TEST_PROGS_E2E): one vCPU,
+# -icount shift=0 (1 ns per instruction).
+echo "== vm: end-to-end selftests (icount)"
+e2elog=$logs/e2e.log
+FLOWSHAPE_VM_QEMU_OPTS="${FLOWSHAPE_VM_QEMU_OPTS:-} -icount shift=0" \
+	tools/vm/run -c 1 -t 2400 -- make -s -C selftests run_e2e 2>&1 | tr -d '\r' | tee "$e2elog"
+vmrc=${PIPESTATUS[0]}
+count_tap "$e2elog"
+if [[ $vmrc -ne 0 ]] && ! grep -q '^not ok' "$e2elog"; then
+	echo "vm: end-to-end run failed with status $vmrc" >&2
+	failed=$((failed + 1))
+fi
+
 # Every skip not on tools/skip-allowlist is a failure too.
 skip_gate
 echo "$passed passed, $failed failed, $skipped skipped" | tee "$logs/summary"

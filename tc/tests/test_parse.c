@@ -696,6 +696,8 @@ static const struct {
 	{ "rate_scope", FS_KIND_SCOPE, 0, 1, "destination" },
 	{ "aqm_target", FS_KIND_TIME, 0, 1 * SEC, "0" },
 	{ "aqm_interval", FS_KIND_TIME, 1 * MS, 10 * SEC, "100ms" },
+	{ "horizon", FS_KIND_TIME, 1 * MS, 3600 * SEC, "10s" },
+	{ "horizon_drop", FS_KIND_COUNT, 0, 1, "1" },
 };
 
 static void test_params_match_spec(void **state)

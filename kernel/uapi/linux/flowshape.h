@@ -103,6 +103,15 @@ enum {
 	TCA_FLOWSHAPE_AQM_INTERVAL,	/* u64 ns: AQM interval, 1 ms..10 s,
 					 * default 100 ms
 					 */
+	TCA_FLOWSHAPE_HORIZON,		/* u64 ns: a departure time further out
+					 * than this is beyond the horizon,
+					 * 1 ms..3600 s, default 10 s
+					 */
+	TCA_FLOWSHAPE_HORIZON_DROP,	/* u32: 1 (default) drop a packet whose
+					 * EDT stamp is beyond the horizon, 0 cap
+					 * its stamp at the horizon; a computed
+					 * departure beyond it is always capped
+					 */
 	__TCA_FLOWSHAPE_MAX
 };
 
@@ -170,8 +179,12 @@ struct tc_flowshape_xstats {
 	__u64	enqueued;		/* packets accepted by enqueue */
 	__u64	drops_limit;		/* drops: qdisc limit reached */
 	__u64	drops_flow_limit;	/* drops: flow_limit reached in a flow */
-	__u64	passed;			/* packets released with no delay */
-	__u64	delayed;		/* packets given a departure time > arrival */
+	__u64	passed;			/* packets released with no delay:
+					 * passed + delayed = released
+					 */
+	__u64	delayed;		/* packets released with a departure time
+					 * > arrival (counted when released)
+					 */
 	__u64	delay_total_ns;		/* sum over packets of departure - arrival, ns */
 	__u64	overflow_packets;	/* packets queued in the shared overflow flow
 					 * because max_flows was reached or a flow
@@ -207,6 +220,19 @@ struct tc_flowshape_xstats {
 					 */
 	__u64	ecn_marks;		/* packets CE-marked by the AQM */
 	__u64	drops_aqm;		/* packets dropped by the AQM (not ECT) */
+	__u64	retimed;		/* due times brought forward because the
+					 * delay fell since they were given (an
+					 * entry stale, deleted or lowered)
+					 */
+	__u64	drops_horizon;		/* drops: EDT stamp beyond the horizon */
+	__u64	horizon_caps;		/* departures capped at the horizon: EDT
+					 * stamps (horizon_drop 0) and computed
+					 */
+	__u64	reslotted;		/* paced packets released over a slot late
+					 * (a stall) given a new slot of their
+					 * destination's clock instead of leaving
+					 * together with the others
+					 */
 };
 
 #endif /* _UAPI_LINUX_FLOWSHAPE_H */
