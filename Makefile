@@ -107,7 +107,7 @@ TCLIBDIR ?= /usr/lib/$(if $(MULTIARCH),$(MULTIARCH)/)tc
 DKMS_SRC := $(DESTDIR)/usr/src/flowshape-$(VERSION)
 UNITDIR ?= /lib/systemd/system
 
-install: all install-module install-tc install-agent install-man
+install: all install-module install-tc install-agent install-qdisc install-man
 
 install-module:
 ifeq ($(DKMS),1)
@@ -139,13 +139,56 @@ install-agent:
 	install -m 644 tools/agent/flowshape-agent.service $(DESTDIR)$(UNITDIR)/
 	install -m 644 tools/agent/flowshape-agent.conf.example $(DESTDIR)/etc/flowshape/
 
+# flowshape-qdisc and its unit: flowshape on the devices of
+# /etc/flowshape/qdisc.conf at boot.  QDISC_DEVS="eth1 eth2" writes that
+# file when there is none; when it exists (and DESTDIR is not set) the
+# devices get flowshape now, their previous root qdisc recorded for make
+# uninstall.
+QDISC_DEVS ?=
+QDISC_CONF := $(DESTDIR)/etc/flowshape/qdisc.conf
+SYSTEMCTL := $(shell command -v systemctl 2>/dev/null)
+
+install-qdisc:
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(UNITDIR) $(DESTDIR)/etc/flowshape
+	install -m 755 tools/flowshape-qdisc $(DESTDIR)$(PREFIX)/sbin/
+	install -m 644 tools/flowshape-qdisc.service $(DESTDIR)$(UNITDIR)/
+	install -m 644 tools/qdisc.conf.example $(DESTDIR)/etc/flowshape/
+	@if [ -n "$(QDISC_DEVS)" ] && [ ! -e $(QDISC_CONF) ]; then \
+		for d in $(QDISC_DEVS); do echo "$$d"; done >$(QDISC_CONF); \
+		echo "wrote $(QDISC_CONF): $(QDISC_DEVS)"; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ -e $(QDISC_CONF) ]; then \
+		if [ -n "$(SYSTEMCTL)" ] && [ -d /run/systemd/system ]; then \
+			systemctl daemon-reload && \
+			systemctl enable --now flowshape-qdisc.service; \
+		else \
+			$(PREFIX)/sbin/flowshape-qdisc start && \
+			{ [ -z "$(SYSTEMCTL)" ] || systemctl enable flowshape-qdisc.service; }; \
+		fi; \
+	fi
+
 install-man:
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 644 Documentation/tc-flowshape.8 Documentation/flowshape-agent.8 \
 		$(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 644 Documentation/flowshape-agent.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
+# Stops and disables the units, puts back every root qdisc flowshape-qdisc
+# recorded, then removes the files (the module from DKMS too).  A config
+# the operator wrote (/etc/flowshape/*.conf) stays, as dpkg's remove does.
+UNITS := flowshape-agent.service flowshape-qdisc.service
+
 uninstall:
+	-@if [ -z "$(DESTDIR)" ] && [ -n "$(SYSTEMCTL)" ]; then \
+		if [ -d /run/systemd/system ]; then systemctl stop $(UNITS); fi; \
+		systemctl disable $(UNITS); \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ -x $(PREFIX)/sbin/flowshape-qdisc ]; then \
+		$(PREFIX)/sbin/flowshape-qdisc stop; \
+	fi
+	@if grep -q '^sch_flowshape ' /proc/modules 2>/dev/null && [ -z "$(DESTDIR)" ]; then \
+		rmmod sch_flowshape || echo "uninstall: sch_flowshape still in use: not unloaded"; \
+	fi
 	-@if [ -z "$(DESTDIR)" ] && command -v dkms >/dev/null && \
 		dkms status flowshape/$(VERSION) 2>/dev/null | grep -q flowshape; then \
 		dkms remove flowshape/$(VERSION) --all; \
@@ -155,7 +198,9 @@ uninstall:
 	$(if $(DESTDIR),,-depmod -a $(KVER))
 	rm -f $(DESTDIR)$(TCLIBDIR)/q_flowshape.so
 	rm -f $(DESTDIR)$(PREFIX)/sbin/flowshape-agent $(DESTDIR)$(UNITDIR)/flowshape-agent.service
-	rm -f $(DESTDIR)/etc/flowshape/flowshape-agent.conf.example
+	rm -f $(DESTDIR)$(PREFIX)/sbin/flowshape-qdisc $(DESTDIR)$(UNITDIR)/flowshape-qdisc.service
+	rm -f $(DESTDIR)/etc/flowshape/flowshape-agent.conf.example \
+		$(DESTDIR)/etc/flowshape/qdisc.conf.example
 	-rmdir $(DESTDIR)/etc/flowshape 2>/dev/null
 	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/tc-flowshape.8 \
 		$(DESTDIR)$(PREFIX)/share/man/man8/flowshape-agent.8 \
@@ -170,4 +215,4 @@ clean:
 	$(MAKE) -C tc clean
 
 .PHONY: all deps deps-lab module module-debug tc tools lint check fuzz soak bench demo clean install uninstall \
-	install-module install-tc install-agent install-man
+	install-module install-tc install-agent install-qdisc install-man

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * flowshape destination table: prefixes with a congestion and a load
- * level, longest-prefix matched against each flow's destination.
+ * level, longest-prefix matched against each flow's destination, and
+ * entries keyed by firewall mark (value/mask), matched before them.
  *
  * The datapath reads the table under RCU and never takes a lock for it.
  * An update that only sets levels on existing prefixes (what the agent
@@ -12,6 +13,9 @@
  */
 
 #include <linux/sort.h>
+#include <linux/bitops.h>
+#include <linux/stringify.h>
+#include <asm/unaligned.h>
 #include <linux/mm.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -48,6 +52,8 @@ static const struct nla_policy fs_dest_policy[TCA_FLOWSHAPE_DEST_ATTR_MAX + 1] =
 	[TCA_FLOWSHAPE_DEST_DELAY]	= { .type = NLA_REJECT },
 	[TCA_FLOWSHAPE_DEST_STALE]	= { .type = NLA_REJECT },
 	[TCA_FLOWSHAPE_DEST_PAD]	= { .type = NLA_REJECT },
+	[TCA_FLOWSHAPE_DEST_MARK]	= { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_DEST_MARK_MASK]	= { .type = NLA_U32 },
 };
 
 static u64 fs_level_above(u32 level, u32 threshold)
@@ -81,9 +87,22 @@ bool fs_dest_is_stale(const struct fs_dest *e, u64 stale_after, u64 now)
 	return now > updated && now - updated > stale_after;
 }
 
+/* Index in the table's groups[], and the order of the families. */
 static int fs_family_idx(u8 family)
 {
-	return family == AF_INET6;
+	switch (family) {
+	case AF_INET:
+		return 0;
+	case AF_INET6:
+		return 1;
+	default:
+		return 2;
+	}
+}
+
+static int fs_family_rank(u8 family)
+{
+	return family == FS_FAMILY_MARK ? 0 : 1 + fs_family_idx(family);
 }
 
 static int fs_dest_cmp_addr(const struct fs_dest *a, const u8 *addr)
@@ -91,14 +110,39 @@ static int fs_dest_cmp_addr(const struct fs_dest *a, const u8 *addr)
 	return memcmp(a->addr, addr, sizeof(a->addr));
 }
 
-/* Order: IPv4 first, longest prefix first, then address. */
+/* A mark entry's mask, where fs_dest keeps it (big endian). */
+static const u8 *fs_mark_mask(const struct fs_dest *d)
+{
+	return d->addr + 4;
+}
+
+/*
+ * Order: marks, IPv4, IPv6; longest prefix (most mask bits) first; marks
+ * by mask, so that each mask is one run; then address (mark).
+ */
 static int fs_dest_cmp(const struct fs_dest *a, const struct fs_dest *b)
 {
+	int c;
+
 	if (a->family != b->family)
-		return a->family == AF_INET ? -1 : 1;
+		return fs_family_rank(a->family) < fs_family_rank(b->family) ?
+		       -1 : 1;
 	if (a->plen != b->plen)
 		return a->plen > b->plen ? -1 : 1;
+	if (a->family == FS_FAMILY_MARK) {
+		c = memcmp(fs_mark_mask(a), fs_mark_mask(b), 4);
+		if (c)
+			return c;
+	}
 	return fs_dest_cmp_addr(a, b->addr);
+}
+
+/* @a and @b belong in one group: one binary search finds either. */
+static bool fs_dest_same_group(const struct fs_dest *a, const struct fs_dest *b)
+{
+	return a->family == b->family && a->plen == b->plen &&
+	       (a->family != FS_FAMILY_MARK ||
+		!memcmp(fs_mark_mask(a), fs_mark_mask(b), 4));
 }
 
 static void fs_prefix_mask(u8 *out, const u8 *addr, u8 plen, u8 alen)
@@ -156,7 +200,31 @@ static const struct fs_dest *fs_dest_lpm(const struct fs_dest_table *t,
 	return NULL;
 }
 
-/* Longest-prefix match of the packet's destination; NULL: no entry. */
+/* The first mark entry (most mask bits first) matching @mark. */
+static const struct fs_dest *fs_dest_mark_match(const struct fs_dest_table *t,
+						u32 mark)
+{
+	u8 key[16] = { 0 };
+	u32 i;
+
+	for (i = 0; i < t->nr_groups[2]; i++) {
+		const struct fs_dest_group *g = &t->groups[2][i];
+		const u8 *mask = fs_mark_mask(&t->e[g->start]);
+		long idx;
+
+		put_unaligned_be32(mark & get_unaligned_be32(mask), key);
+		memcpy(key + 4, mask, 4);
+		idx = fs_group_search(t, g, key);
+		if (idx >= 0)
+			return &t->e[idx];
+	}
+	return NULL;
+}
+
+/*
+ * The packet's entry: by its mark first, then the longest prefix match
+ * of its destination address; NULL: no entry.
+ */
 const struct fs_dest *fs_dest_lookup(const struct fs_dest_table *t,
 				     struct sk_buff *skb)
 {
@@ -164,6 +232,13 @@ const struct fs_dest *fs_dest_lookup(const struct fs_dest_table *t,
 
 	if (!t || !t->count)
 		return NULL;
+
+	if (t->nr_groups[2]) {
+		const struct fs_dest *e = fs_dest_mark_match(t, skb->mark);
+
+		if (e)
+			return e;
+	}
 
 	switch (skb_protocol(skb, true)) {
 	case htons(ETH_P_IP): {
@@ -200,11 +275,49 @@ static long fs_dest_find(const struct fs_dest_table *t, const struct fs_dest *k)
 
 	if (!t)
 		return -1;
+	/* (Several mark groups may share a plen: the key has the mask.) */
 	for (i = 0; i < t->nr_groups[fi]; i++) {
-		if (t->groups[fi][i].plen == k->plen)
-			return fs_group_search(t, &t->groups[fi][i], k->addr);
+		long idx;
+
+		if (t->groups[fi][i].plen != k->plen)
+			continue;
+		idx = fs_group_search(t, &t->groups[fi][i], k->addr);
+		if (idx >= 0)
+			return idx;
 	}
 	return -1;
+}
+
+/* A mark entry's key: MARK under MARK_MASK (mark and mask, big endian). */
+static int fs_dest_parse_mark(struct nlattr **tb, struct fs_dest_op *op,
+			      struct netlink_ext_ack *extack)
+{
+	u32 mark = nla_get_u32(tb[TCA_FLOWSHAPE_DEST_MARK]);
+	u32 mask = ~0U;
+
+	if (tb[TCA_FLOWSHAPE_DEST_PLEN]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_FLOWSHAPE_DEST_PLEN],
+				    "flowshape: a mark destination takes no prefix length (TCA_FLOWSHAPE_DEST_PLEN)");
+		return -EINVAL;
+	}
+	if (tb[TCA_FLOWSHAPE_DEST_MARK_MASK]) {
+		mask = nla_get_u32(tb[TCA_FLOWSHAPE_DEST_MARK_MASK]);
+		if (!mask) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[TCA_FLOWSHAPE_DEST_MARK_MASK],
+					    "flowshape: destination mark mask 0 would match every packet");
+			return -EINVAL;
+		}
+	}
+	if (mark & ~mask) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_FLOWSHAPE_DEST_MARK],
+				    "flowshape: destination mark has bits outside its mask (TCA_FLOWSHAPE_DEST_MARK_MASK)");
+		return -EINVAL;
+	}
+	op->d.family = FS_FAMILY_MARK;
+	op->d.plen = hweight32(mask);
+	put_unaligned_be32(mark, op->d.addr);
+	put_unaligned_be32(mask, op->d.addr + 4);
+	return 0;
 }
 
 static int fs_dest_parse_one(const struct nlattr *nla, struct fs_dest_op *op,
@@ -227,13 +340,24 @@ static int fs_dest_parse_one(const struct nlattr *nla, struct fs_dest_op *op,
 
 	a4 = tb[TCA_FLOWSHAPE_DEST_IPV4];
 	a6 = tb[TCA_FLOWSHAPE_DEST_IPV6];
-	if (!a4 == !a6) {
+	if (!!a4 + !!a6 + !!tb[TCA_FLOWSHAPE_DEST_MARK] != 1) {
 		NL_SET_ERR_MSG_ATTR(extack, nla,
-				    "flowshape: destination needs exactly one of an IPv4 or IPv6 address");
+				    "flowshape: destination needs exactly one of an IPv4 address, an IPv6 address or a mark");
+		return -EINVAL;
+	}
+	if (tb[TCA_FLOWSHAPE_DEST_MARK_MASK] && !tb[TCA_FLOWSHAPE_DEST_MARK]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_FLOWSHAPE_DEST_MARK_MASK],
+				    "flowshape: TCA_FLOWSHAPE_DEST_MARK_MASK without TCA_FLOWSHAPE_DEST_MARK");
 		return -EINVAL;
 	}
 	memset(op, 0, sizeof(*op));
 	op->nla = nla;
+	if (tb[TCA_FLOWSHAPE_DEST_MARK]) {
+		err = fs_dest_parse_mark(tb, op, extack);
+		if (err)
+			return err;
+		goto levels;
+	}
 	op->d.family = a4 ? AF_INET : AF_INET6;
 	alen = a4 ? 4 : 16;
 	nla_memcpy(op->d.addr, a4 ? a4 : a6, alen);
@@ -252,6 +376,7 @@ static int fs_dest_parse_one(const struct nlattr *nla, struct fs_dest_op *op,
 		return -EINVAL;
 	}
 
+levels:
 	op->del = nla_get_flag(tb[TCA_FLOWSHAPE_DEST_DELETE]);
 	if (tb[TCA_FLOWSHAPE_DEST_CONGESTION]) {
 		op->has_congestion = 1;
@@ -289,24 +414,28 @@ static int fs_op_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void fs_table_index(struct fs_dest_table *t)
+/* Index the sorted entries' groups; -ENOSPC: too many mark masks. */
+static int fs_table_index(struct fs_dest_table *t)
 {
 	u32 i;
 
-	t->nr_groups[0] = 0;
-	t->nr_groups[1] = 0;
+	memset(t->nr_groups, 0, sizeof(t->nr_groups));
 	for (i = 0; i < t->count; i++) {
 		int fi = fs_family_idx(t->e[i].family);
 		struct fs_dest_group *g;
 
 		g = t->nr_groups[fi] ? &t->groups[fi][t->nr_groups[fi] - 1] : NULL;
-		if (!g || g->plen != t->e[i].plen) {
+		if (!g || !fs_dest_same_group(&t->e[g->start], &t->e[i])) {
+			/* Prefix groups are one per length: at most 129. */
+			if (fi == 2 && t->nr_groups[2] == FS_MARK_MASKS_MAX)
+				return -ENOSPC;
 			g = &t->groups[fi][t->nr_groups[fi]++];
 			g->plen = t->e[i].plen;
 			g->start = i;
 		}
 		g->end = i + 1;
 	}
+	return 0;
 }
 
 /*
@@ -385,7 +514,13 @@ static int fs_dest_rebuild(struct fs_sched_data *q, struct fs_dest_update *u,
 		t->e[out++] = cur_e;
 	}
 	t->count = out;
-	fs_table_index(t);
+	if (fs_table_index(t)) {
+		NL_SET_ERR_MSG(extack,
+			       "flowshape: more than " __stringify(FS_MARK_MASKS_MAX)
+			       " different destination mark masks");
+		err = -EINVAL;
+		goto out;
+	}
 	u->table = t;
 	t = NULL;
 out:

@@ -91,13 +91,22 @@ struct fs_flow {
 	u32 aqm_next;
 };
 
+/* The family of an entry keyed by firewall mark (not an address). */
+#define FS_FAMILY_MARK		AF_UNSPEC
+/* Different mark masks in one table at most: the lookup tries each. */
+#define FS_MARK_MASKS_MAX	32
+
 /* One destination entry.  Levels and times are read locklessly by the
  * datapath while a value-only update rewrites them in place.
  */
 struct fs_dest {
-	u8 addr[16];			/* network address; IPv4 in the first 4 */
-	u8 family;			/* AF_INET or AF_INET6 */
-	u8 plen;
+	/* Network address (IPv4 in the first 4 bytes); for a mark entry,
+	 * the mark then its mask, each big endian, so that memcmp() orders
+	 * them as numbers.
+	 */
+	u8 addr[16];
+	u8 family;			/* AF_INET, AF_INET6, FS_FAMILY_MARK */
+	u8 plen;			/* prefix length; a mark's mask's bits */
 	u32 congestion;			/* ppm */
 	u32 load;			/* ppm */
 	u64 updated_ns;			/* ktime_get_ns() of the last set */
@@ -137,17 +146,19 @@ struct fs_dest_group {
 
 /*
  * The destination table is immutable in structure: adding or removing a
- * prefix publishes a new table (RCU) with a new generation, which flows
- * notice and re-run the longest-prefix match for.  Entries are sorted IPv4
- * first, then by prefix length (longest first), then by address; groups[]
- * index the runs of equal prefix length per family.
+ * key publishes a new table (RCU) with a new generation, which flows
+ * notice and re-run the match for.  Entries are sorted marks first, then
+ * IPv4, then IPv6; within a family by prefix length (a mark's mask's
+ * bits), longest first, then by mask (marks), then by address (mark);
+ * groups[] index the runs of equal prefix length (of equal mask) per
+ * family.
  */
 struct fs_dest_table {
 	struct rcu_head rcu;
 	u32 gen;
 	u32 count;
-	u32 nr_groups[2];		/* [0] IPv4, [1] IPv6 */
-	struct fs_dest_group groups[2][129];
+	u32 nr_groups[3];		/* [0] IPv4, [1] IPv6, [2] marks */
+	struct fs_dest_group groups[3][129];
 	struct fs_dest e[];
 };
 

@@ -7,6 +7,7 @@
 #include <linux/kernel.h>
 #include <linux/log2.h>
 #include <net/netlink.h>
+#include <asm/unaligned.h>
 #include "flowshape.h"
 
 #define FS_NS_MAX	(10ULL * NSEC_PER_SEC)
@@ -449,6 +450,20 @@ static unsigned long fs_class_find(struct Qdisc *sch, u32 classid)
 	return fs_class_entry(sch, cl) ? cl : 0;
 }
 
+/* The entry's key: its prefix, or its mark and mask. */
+static int fs_class_put_key(struct sk_buff *skb, const struct fs_dest *e)
+{
+	if (e->family == FS_FAMILY_MARK)
+		return nla_put_u32(skb, TCA_FLOWSHAPE_DEST_MARK,
+				   get_unaligned_be32(e->addr)) ||
+		       nla_put_u32(skb, TCA_FLOWSHAPE_DEST_MARK_MASK,
+				   get_unaligned_be32(e->addr + 4));
+	return nla_put(skb, e->family == AF_INET ? TCA_FLOWSHAPE_DEST_IPV4 :
+						TCA_FLOWSHAPE_DEST_IPV6,
+		       e->family == AF_INET ? 4 : 16, e->addr) ||
+	       nla_put_u8(skb, TCA_FLOWSHAPE_DEST_PLEN, e->plen);
+}
+
 static int fs_class_dump(struct Qdisc *sch, unsigned long cl,
 			 struct sk_buff *skb, struct tcmsg *tcm)
 {
@@ -471,10 +486,7 @@ static int fs_class_dump(struct Qdisc *sch, unsigned long cl,
 	opts = nla_nest_start_noflag(skb, TCA_OPTIONS);
 	if (!opts)
 		return -EMSGSIZE;
-	if (nla_put(skb, e->family == AF_INET ? TCA_FLOWSHAPE_DEST_IPV4 :
-					     TCA_FLOWSHAPE_DEST_IPV6,
-		    e->family == AF_INET ? 4 : 16, e->addr) ||
-	    nla_put_u8(skb, TCA_FLOWSHAPE_DEST_PLEN, e->plen) ||
+	if (fs_class_put_key(skb, e) ||
 	    nla_put_u32(skb, TCA_FLOWSHAPE_DEST_CONGESTION, READ_ONCE(e->congestion)) ||
 	    nla_put_u32(skb, TCA_FLOWSHAPE_DEST_LOAD, READ_ONCE(e->load)) ||
 	    nla_put_u64_64bit(skb, TCA_FLOWSHAPE_DEST_AGE,

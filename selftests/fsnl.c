@@ -17,8 +17,9 @@
  *                     default_load, max_dests), sent with the UAPI's type
  *   flush             TCA_FLOWSHAPE_DEST_FLUSH
  *   dest:F[,F...]     one TCA_FLOWSHAPE_DEST in the TCA_FLOWSHAPE_DESTS
- *                     nest; F is v4=ADDR, v6=ADDR, plen=N, c=PPM, l=PPM or
- *                     del.  Nothing is checked: that is the point.
+ *                     nest; F is v4=ADDR, v6=ADDR, plen=N, c=PPM, l=PPM,
+ *                     mark=N, mask=N (u32, 0x-hex allowed) or del.
+ *                     Nothing is checked: that is the point.
  *   dests_junk=N      end the DESTS nest with N (1..3) bytes that are not
  *                     an attribute (the nest is opened if no dest: is given)
  *
@@ -28,7 +29,7 @@
  * (NLMSGERR_ATTR_OFFS), "bad attribute: PATH (offset N)" on stderr.  PATH
  * names the attribute of the request at that offset: "options.limit",
  * "options.dests", "options.dests.dest#2" (the second entry),
- * "options.dests.dest#2.plen" (fields v4, v6, plen, c, l, del, as in the
+ * "options.dests.dest#2.plen" (fields v4, v6, plen, c, l, del, mark, mask, as in the
  * arguments); an offset that is no attribute's start prints as "?".
  */
 #define _GNU_SOURCE
@@ -94,6 +95,8 @@ static const char *const dest_fields[] = {
 	[TCA_FLOWSHAPE_DEST_CONGESTION] = "c",
 	[TCA_FLOWSHAPE_DEST_LOAD] = "l",
 	[TCA_FLOWSHAPE_DEST_DELETE] = "del",
+	[TCA_FLOWSHAPE_DEST_MARK] = "mark",
+	[TCA_FLOWSHAPE_DEST_MARK_MASK] = "mask",
 };
 
 enum attr_level { LVL_TOP, LVL_OPTIONS, LVL_DESTS, LVL_DEST };
@@ -278,6 +281,11 @@ static void add_dest(char *spec)
 			uint32_t l = (uint32_t)num(v);
 
 			addattr(TCA_FLOWSHAPE_DEST_LOAD, &l, 4);
+		} else if ((!strcmp(f, "mark") || !strcmp(f, "mask")) && v) {
+			uint32_t m = (uint32_t)num(v);
+
+			addattr(!strcmp(f, "mark") ? TCA_FLOWSHAPE_DEST_MARK :
+				TCA_FLOWSHAPE_DEST_MARK_MASK, &m, 4);
 		} else if (!strcmp(f, "del") && !v) {
 			addattr(TCA_FLOWSHAPE_DEST_DELETE, NULL, 0);
 		} else {

@@ -303,7 +303,7 @@ static void put_scalar(const struct pspec *p, uint64_t v)
 /* The model of the qdisc's state.                                     */
 
 struct dest {
-	uint8_t family;		/* 4 or 6 */
+	uint8_t family;		/* 4, 6 or FAM_MARK */
 	uint8_t plen;
 	uint8_t addr[16];
 	uint32_t c, l;
@@ -317,13 +317,53 @@ struct model {
 
 static struct model M, K;	/* model; kernel's, as last read */
 
+/* A mark entry: addr holds the mark then the mask, big endian; plen is
+ * the mask's bits (the kernel's own representation and order).
+ */
+#define FAM_MARK	1
+
+static int fam_rank(uint8_t family)
+{
+	return family == FAM_MARK ? 0 : family == 4 ? 1 : 2;
+}
+
+/* The kernel's table order: marks, IPv4, IPv6; most bits first; marks
+ * by mask, then by value; prefixes by address.
+ */
 static int dest_cmp(const struct dest *a, const struct dest *b)
 {
+	int c;
+
 	if (a->family != b->family)
-		return a->family == 4 ? -1 : 1;
+		return fam_rank(a->family) < fam_rank(b->family) ? -1 : 1;
 	if (a->plen != b->plen)
 		return a->plen > b->plen ? -1 : 1;
+	if (a->family == FAM_MARK) {
+		c = memcmp(a->addr + 4, b->addr + 4, 4);
+		if (c)
+			return c;
+	}
 	return memcmp(a->addr, b->addr, 16);
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static void mark_key(struct dest *d, uint32_t mark, uint32_t mask)
+{
+	d->family = FAM_MARK;
+	put_be32(d->addr, mark);
+	put_be32(d->addr + 4, mask);
+	d->plen = (uint8_t)__builtin_popcount(mask);
 }
 
 /* Index of @k in the model, or -(insertion point) - 1. */
@@ -630,6 +670,15 @@ static int class_cb(const struct nlmsghdr *h, void *data)
 			case TCA_FLOWSHAPE_DEST_PLEN:
 				d.plen = mnl_attr_get_u8(b);
 				break;
+			case TCA_FLOWSHAPE_DEST_MARK:
+				d.family = FAM_MARK;
+				put_be32(d.addr, mnl_attr_get_u32(b));
+				got = true;
+				break;
+			case TCA_FLOWSHAPE_DEST_MARK_MASK:
+				put_be32(d.addr + 4, mnl_attr_get_u32(b));
+				d.plen = (uint8_t)__builtin_popcount(mnl_attr_get_u32(b));
+				break;
 			case TCA_FLOWSHAPE_DEST_CONGESTION:
 				d.c = mnl_attr_get_u32(b);
 				break;
@@ -666,6 +715,14 @@ static int read_table(struct model *m)
 static void random_dest(struct dest *d)
 {
 	memset(d, 0, sizeof(*d));
+	if (chance(10)) {
+		/* A few masks (the kernel takes at most 32 different ones). */
+		static const uint32_t masks[] = { 0xffffffff, 0xff, 0xff00, 0xf0 };
+		uint32_t mask = masks[rnd(4)];
+
+		mark_key(d, (uint32_t)rnd64() & mask, mask);
+		return;
+	}
 	if (chance(70)) {
 		d->family = 4;
 		switch (rnd(6)) {
@@ -737,12 +794,20 @@ static size_t put_dest(const struct dop *op)
 {
 	size_t e = nest_start(TCA_FLOWSHAPE_DEST | NLA_F_NESTED);
 
-	if (op->d.family == 4)
+	if (op->d.family == FAM_MARK) {
+		uint32_t mask = get_be32(op->d.addr + 4);
+
+		put_u32(TCA_FLOWSHAPE_DEST_MARK, get_be32(op->d.addr));
+		if (mask != 0xffffffff || chance(30))
+			put_u32(TCA_FLOWSHAPE_DEST_MARK_MASK, mask);
+	} else if (op->d.family == 4) {
 		put_attr(TCA_FLOWSHAPE_DEST_IPV4, op->d.addr, 4);
-	else
+	} else {
 		put_attr(TCA_FLOWSHAPE_DEST_IPV6, op->d.addr, 16);
+	}
 	if ((op->d.family == 4 && op->d.plen != 32) ||
-	    (op->d.family == 6 && op->d.plen != 128) || chance(30))
+	    (op->d.family == 6 && op->d.plen != 128) ||
+	    (op->d.family != FAM_MARK && chance(30)))
 		put_u8(TCA_FLOWSHAPE_DEST_PLEN, op->d.plen);
 	if (op->has_c)
 		put_u32(TCA_FLOWSHAPE_DEST_CONGESTION, op->d.c);
@@ -760,7 +825,7 @@ static const char *put_bad_dest(void)
 	struct dop op = { 0 };
 	size_t e;
 	uint8_t junk[20];
-	unsigned int k = rnd(16);
+	unsigned int k = rnd(21);
 
 	random_dest(&op.d);
 	memset(junk, 0xa5, sizeof(junk));
@@ -871,6 +936,41 @@ static const char *put_bad_dest(void)
 		put_attr(TCA_FLOWSHAPE_DEST_DELETE, junk, 1 + rnd(8));
 		nest_end(e);
 		return "delete flag payload";
+	case 15:			/* mark with a prefix length */
+		e = nest_start(TCA_FLOWSHAPE_DEST | NLA_F_NESTED);
+		put_u32(TCA_FLOWSHAPE_DEST_MARK, (uint32_t)rnd64());
+		put_u8(TCA_FLOWSHAPE_DEST_PLEN, (uint8_t)rnd(33));
+		nest_end(e);
+		return "mark with plen";
+	case 16:			/* mark mask 0 */
+		e = nest_start(TCA_FLOWSHAPE_DEST | NLA_F_NESTED);
+		put_u32(TCA_FLOWSHAPE_DEST_MARK, 0);
+		put_u32(TCA_FLOWSHAPE_DEST_MARK_MASK, 0);
+		nest_end(e);
+		return "mark mask 0";
+	case 17: {			/* mark bits outside its mask */
+		uint32_t mask = (uint32_t)rnd64() | 1;
+
+		if (mask == 0xffffffff)
+			mask = 0xff;
+		e = nest_start(TCA_FLOWSHAPE_DEST | NLA_F_NESTED);
+		put_u32(TCA_FLOWSHAPE_DEST_MARK, (~mask & (uint32_t)rnd64()) | (~mask & -~mask));
+		put_u32(TCA_FLOWSHAPE_DEST_MARK_MASK, mask);
+		nest_end(e);
+		return "mark outside mask";
+	}
+	case 18:			/* mask without a mark */
+		e = nest_start(TCA_FLOWSHAPE_DEST | NLA_F_NESTED);
+		put_u32(TCA_FLOWSHAPE_DEST_MARK_MASK, 0xff);
+		put_u32(TCA_FLOWSHAPE_DEST_CONGESTION, 1);
+		nest_end(e);
+		return "mask without mark";
+	case 19:			/* a mark and an address */
+		e = nest_start(TCA_FLOWSHAPE_DEST | NLA_F_NESTED);
+		put_u32(TCA_FLOWSHAPE_DEST_MARK, 0x10);
+		put_attr(TCA_FLOWSHAPE_DEST_IPV4, (uint8_t[4]){ 10, 1, 2, 3 }, 4);
+		nest_end(e);
+		return "mark and address";
 	default:			/* level of the wrong size */
 		e = nest_start(TCA_FLOWSHAPE_DEST | NLA_F_NESTED);
 		put_attr(TCA_FLOWSHAPE_DEST_IPV4, (uint8_t[4]){ 10, 1, 2, 3 }, 4);

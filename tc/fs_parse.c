@@ -453,3 +453,76 @@ char *fs_format_ppm(uint32_t ppm, char *buf, size_t len)
 	snprintf(buf, len, "%" PRIu32 ".%0*" PRIu32, whole, width, frac);
 	return buf;
 }
+
+/* One 32-bit number, decimal or 0x-hex, of exactly @n characters. */
+static int fs_parse_u32n(const char *s, size_t n, uint32_t *v)
+{
+	unsigned int base = 10;
+	uint64_t r = 0;
+	size_t i = 0;
+
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	if (i == n)
+		return FS_ESYNTAX;
+	/* "010": octal to strtoul(..., 0), ten to us: neither. */
+	if (base == 10 && n > 1 && s[0] == '0')
+		return FS_ESYNTAX;
+	for (; i < n; i++) {
+		char c = s[i];
+		unsigned int d;
+
+		if (fs_isdigit(c))
+			d = (unsigned int)(c - '0');
+		else if (base == 16 && c >= 'a' && c <= 'f')
+			d = (unsigned int)(c - 'a' + 10);
+		else if (base == 16 && c >= 'A' && c <= 'F')
+			d = (unsigned int)(c - 'A' + 10);
+		else
+			return FS_ESYNTAX;
+		r = r * base + d;
+		if (r > UINT32_MAX)
+			return FS_ERANGE;
+	}
+	*v = (uint32_t)r;
+	return FS_OK;
+}
+
+int fs_parse_mark(const char *s, uint32_t *mark, uint32_t *mask)
+{
+	uint32_t v, m = UINT32_MAX;
+	const char *slash;
+	size_t n;
+	int ret;
+
+	if (!s || !*s)
+		return FS_ESYNTAX;
+	slash = strchr(s, '/');
+	n = slash ? (size_t)(slash - s) : strlen(s);
+	ret = fs_parse_u32n(s, n, &v);
+	if (ret != FS_OK)
+		return ret;
+	if (slash) {
+		ret = fs_parse_u32n(slash + 1, strlen(slash + 1), &m);
+		if (ret != FS_OK)
+			return ret;
+	}
+	if (!m)
+		return FS_EZEROMASK;
+	if (v & ~m)
+		return FS_EHOSTBITS;
+	*mark = v;
+	*mask = m;
+	return FS_OK;
+}
+
+char *fs_format_mark(uint32_t mark, uint32_t mask, char *buf, size_t len)
+{
+	if (mask == UINT32_MAX)
+		snprintf(buf, len, "0x%" PRIx32, mark);
+	else
+		snprintf(buf, len, "0x%" PRIx32 "/0x%" PRIx32, mark, mask);
+	return buf;
+}

@@ -32,7 +32,10 @@ enum fs_status {
 	FS_ESYNTAX	= -1,	/* not a value of this kind at all */
 	FS_ERANGE	= -2,	/* well formed, outside the allowed range */
 	FS_EPLEN	= -3,	/* prefix length longer than the address */
-	FS_EHOSTBITS	= -4,	/* address has bits set past the prefix */
+	FS_EHOSTBITS	= -4,	/* address has bits set past the prefix;
+				 * a mark has bits set outside its mask
+				 */
+	FS_EZEROMASK	= -5,	/* a mark mask of 0 (would match anything) */
 };
 
 /* Values of enum flowshape_mode in the UAPI. */
@@ -164,6 +167,22 @@ int fs_parse_prefix(const char *s, struct fs_prefix *p);
 
 /* "ADDRESS/PLEN" into @buf (FS_PREFIX_BUFSZ); FS_ESYNTAX if it cannot. */
 int fs_format_prefix(const struct fs_prefix *p, char *buf, size_t len);
+
+/* Room for any fs_format_mark() result: "0xffffffff/0xffffffff", NUL. */
+#define FS_MARK_BUFSZ		24
+
+/*
+ * A destination keyed by firewall mark: "VALUE[/MASK]", each a 32-bit
+ * number in decimal or hexadecimal with 0x ("0x10/0xff", "16", "0x10");
+ * no sign, space or octal (a decimal with a leading 0 is refused);
+ * no MASK is 0xffffffff.  FS_ERANGE for a number past 32 bits,
+ * FS_EZEROMASK for mask 0, FS_EHOSTBITS for a value with bits outside the
+ * mask.  Nothing is written unless FS_OK.
+ */
+int fs_parse_mark(const char *s, uint32_t *mark, uint32_t *mask);
+
+/* "0x10/0xff", or "0x10" for mask 0xffffffff, into @buf (FS_MARK_BUFSZ). */
+char *fs_format_mark(uint32_t mark, uint32_t mask, char *buf, size_t len);
 
 /*
  * A level as a decimal with no trailing zeros: 0 -> "0", 200000 -> "0.2",

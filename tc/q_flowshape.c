@@ -76,9 +76,12 @@ static const unsigned short fs_attr[FS_PARAM_COUNT] = {
 #define FS_MSG_MAX	((FS_REQ_BUF < FS_SOCK_MAX ? FS_REQ_BUF : FS_SOCK_MAX) - \
 			 FS_TAIL_ROOM)
 
-/* One "dest PREFIX ..." of the command line. */
+/* One "dest PREFIX ..." or "dest mark MARK[/MASK] ..." of the command line. */
 struct fs_dest {
 	struct fs_prefix	pfx;
+	bool			is_mark;
+	__u32			mark;
+	__u32			mask;
 	bool			del;
 	bool			has_congestion;
 	bool			has_load;
@@ -112,12 +115,14 @@ static void explain(void)
 		"		[ bypass_mark NUMBER bypass_mask NUMBER ]\n"
 		"		[ aqm_target TIME ] [ aqm_interval TIME ]\n"
 		"		[ horizon TIME ] [ horizon_drop 0|1 ]\n"
-		"		[ dest PREFIX [ congestion FRACTION ] [ load FRACTION ] ]...\n"
-		"		[ dest PREFIX delete ]...\n"
+		"		[ dest KEY [ congestion FRACTION ] [ load FRACTION ] ]...\n"
+		"		[ dest KEY delete ]...\n"
 		"TIME     := NUMBER{ns|us|ms|s}   e.g. 200us, 10ms, 3s\n"
 		"SIZE     := NUMBER{b|kb|mb}      e.g. 1514b, 64kb\n"
 		"FRACTION := 0..1 as a decimal or a percentage: 0.35, 35%%\n"
+		"KEY      := PREFIX | mark MARK[/MASK]\n"
 		"PREFIX   := 10.0.1.0/24 | 2001:db8::/64 | ADDRESS (host route)\n"
+		"MARK     := skb->mark value, decimal or 0x-hex; MASK default 0xffffffff\n"
 		"\n"
 		"Parameters (default):\n");
 	for (i = 0; i < FS_PARAM_COUNT; i++)
@@ -125,6 +130,7 @@ static void explain(void)
 			fs_params[i].expect, fs_params[i].dflt);
 	fprintf(stderr,
 		"Each dest sets (or with delete removes) one destination entry;\n"
+		"mark entries are matched before prefixes.\n"
 		"flush_dests empties the table first. One command is applied\n"
 		"all-or-nothing. List the table with: tc class show dev DEV\n");
 }
@@ -206,6 +212,35 @@ static int fs_parse_dest_prefix(const char *arg, struct fs_prefix *pfx)
 	}
 }
 
+static int fs_parse_dest_mark(const char *arg, struct fs_dest *d)
+{
+	switch (fs_parse_mark(arg, &d->mark, &d->mask)) {
+	case FS_OK:
+		d->is_mark = true;
+		return 0;
+	case FS_ERANGE:
+		fprintf(stderr,
+			"flowshape: invalid dest mark \"%s\": mark and mask are 32-bit numbers\n",
+			arg);
+		return -1;
+	case FS_EZEROMASK:
+		fprintf(stderr,
+			"flowshape: invalid dest mark \"%s\": mask 0 would match every packet\n",
+			arg);
+		return -1;
+	case FS_EHOSTBITS:
+		fprintf(stderr,
+			"flowshape: invalid dest mark \"%s\": the mark has bits outside its mask\n",
+			arg);
+		return -1;
+	default:
+		fprintf(stderr,
+			"flowshape: invalid dest mark \"%s\": expected MARK[/MASK], decimal or 0x-hex (0x10/0xff)\n",
+			arg);
+		return -1;
+	}
+}
+
 static struct fs_dest *fs_new_dest(struct fs_request *r)
 {
 	struct fs_dest *d;
@@ -227,21 +262,31 @@ static struct fs_dest *fs_new_dest(struct fs_request *r)
 }
 
 /*
- * "dest PREFIX [congestion F] [load F]" or "dest PREFIX delete": *argv is
- * PREFIX on entry and the entry's last word on return.
+ * "dest KEY [congestion F] [load F]" or "dest KEY delete", KEY a PREFIX
+ * or "mark MARK[/MASK]": *argv is KEY's first word on entry and the
+ * entry's last word on return.
  */
 static int fs_parse_dest(struct fs_request *r, int *argcp, char ***argvp)
 {
 	int argc = *argcp;
 	char **argv = *argvp;
 	const char *prefix = *argv;
+	char name[64];
 	struct fs_dest *d;
 
 	d = fs_new_dest(r);
 	if (!d)
 		return -1;
-	if (fs_parse_dest_prefix(prefix, &d->pfx))
+	if (strcmp(prefix, "mark") == 0) {
+		NEXT_ARG();
+		if (fs_parse_dest_mark(*argv, d))
+			return -1;
+		/* For messages: "dest mark 0x10/0xff: ...". */
+		snprintf(name, sizeof(name), "mark %s", *argv);
+		prefix = name;
+	} else if (fs_parse_dest_prefix(prefix, &d->pfx)) {
 		return -1;
+	}
 
 	while (argc > 1) {
 		const char *kw = argv[1];
@@ -309,8 +354,13 @@ static size_t fs_param_space(const struct fs_param *p)
 
 static size_t fs_dest_space(const struct fs_dest *d)
 {
-	size_t sz = RTA_SPACE(0) + RTA_SPACE(sizeof(__u8)) +
-		    RTA_SPACE(d->pfx.family == AF_INET ? 4 : 16);
+	size_t sz = RTA_SPACE(0);
+
+	if (d->is_mark)
+		sz += 2 * RTA_SPACE(sizeof(__u32));
+	else
+		sz += RTA_SPACE(sizeof(__u8)) +
+		      RTA_SPACE(d->pfx.family == AF_INET ? 4 : 16);
 
 	if (d->del)
 		sz += RTA_SPACE(0);
@@ -358,13 +408,20 @@ static int fs_add_dest(struct nlmsghdr *n, const struct fs_dest *d)
 	int err = 0;
 
 	nest = addattr_nest(n, FS_MSG_MAX, TCA_FLOWSHAPE_DEST | NLA_F_NESTED);
-	if (d->pfx.family == AF_INET)
-		err |= addattr_l(n, FS_MSG_MAX, TCA_FLOWSHAPE_DEST_IPV4,
-				 d->pfx.addr, 4);
-	else
-		err |= addattr_l(n, FS_MSG_MAX, TCA_FLOWSHAPE_DEST_IPV6,
-				 d->pfx.addr, 16);
-	err |= addattr8(n, FS_MSG_MAX, TCA_FLOWSHAPE_DEST_PLEN, d->pfx.plen);
+	if (d->is_mark) {
+		err |= addattr32(n, FS_MSG_MAX, TCA_FLOWSHAPE_DEST_MARK, d->mark);
+		err |= addattr32(n, FS_MSG_MAX, TCA_FLOWSHAPE_DEST_MARK_MASK,
+				 d->mask);
+	} else {
+		if (d->pfx.family == AF_INET)
+			err |= addattr_l(n, FS_MSG_MAX, TCA_FLOWSHAPE_DEST_IPV4,
+					 d->pfx.addr, 4);
+		else
+			err |= addattr_l(n, FS_MSG_MAX, TCA_FLOWSHAPE_DEST_IPV6,
+					 d->pfx.addr, 16);
+		err |= addattr8(n, FS_MSG_MAX, TCA_FLOWSHAPE_DEST_PLEN,
+				d->pfx.plen);
+	}
 	if (d->has_congestion)
 		err |= addattr32(n, FS_MSG_MAX, TCA_FLOWSHAPE_DEST_CONGESTION,
 				 d->congestion);
@@ -747,8 +804,22 @@ static int flowshape_print_copt(struct qdisc_util *qu, FILE *f,
 	a = tb[TCA_FLOWSHAPE_DEST_PLEN];
 	if (a && RTA_PAYLOAD(a) >= sizeof(__u8))
 		pfx.plen = rta_getattr_u8(a);
-	if (fs_format_prefix(&pfx, b, sizeof(b)) == FS_OK)
+	a = tb[TCA_FLOWSHAPE_DEST_MARK];
+	if (a && RTA_PAYLOAD(a) >= sizeof(__u32)) {
+		struct rtattr *m = tb[TCA_FLOWSHAPE_DEST_MARK_MASK];
+		__u32 mark = rta_getattr_u32(a), mask = ~0U;
+		char mb[FS_MARK_BUFSZ], kb[FS_MARK_BUFSZ + 8];
+
+		if (m && RTA_PAYLOAD(m) >= sizeof(__u32))
+			mask = rta_getattr_u32(m);
+		snprintf(kb, sizeof(kb), "mark %s",
+			 fs_format_mark(mark, mask, mb, sizeof(mb)));
+		print_string(PRINT_ANY, "dest", "dest %s ", kb);
+		print_uint(PRINT_JSON, "mark", NULL, mark);
+		print_uint(PRINT_JSON, "mark_mask", NULL, mask);
+	} else if (fs_format_prefix(&pfx, b, sizeof(b)) == FS_OK) {
 		print_string(PRINT_ANY, "dest", "dest %s ", b);
+	}
 
 	a = tb[TCA_FLOWSHAPE_DEST_CONGESTION];
 	if (a && RTA_PAYLOAD(a) >= sizeof(__u32))

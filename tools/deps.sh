@@ -30,7 +30,7 @@ LAB_PKGS=(
 	prometheus prometheus-node-exporter
 	qemu-system-x86 busybox-static
 	gnuplot-nox bpftrace
-	iperf3 irtt ethtool
+	iperf3 irtt ethtool ipvsadm
 )
 
 check_only=0 build_only=0

@@ -264,6 +264,17 @@ static void class_entries(void)
 	put(&m, TCA_FLOWSHAPE_DEST_STALE, NULL, 0);
 	nest_end(&m, opts);
 	msg_write(&m);
+
+	msg_init(&m, RTM_NEWTCLASS, 0x10003, 0x10000, 0);
+	opts = nest(&m, TCA_OPTIONS);
+	put_u32(&m, TCA_FLOWSHAPE_DEST_MARK, 0x10);
+	put_u32(&m, TCA_FLOWSHAPE_DEST_MARK_MASK, 0xff);
+	put_u32(&m, TCA_FLOWSHAPE_DEST_CONGESTION, 300000);
+	put_u32(&m, TCA_FLOWSHAPE_DEST_LOAD, 0);
+	put_u64(&m, TCA_FLOWSHAPE_DEST_AGE, 20 * MS);
+	put_u64(&m, TCA_FLOWSHAPE_DEST_DELAY, 2 * MS);
+	nest_end(&m, opts);
+	msg_write(&m);
 }
 
 /* ---- checking what tc sends --------------------------------------------- */
@@ -285,6 +296,8 @@ static const char *const check_args[] = {
 	"dest", "10.0.1.0/24", "congestion", "0.4", "load", "0.9",
 	"dest", "2001:db8::/64", "load", "12.5%",
 	"dest", "192.168.1.7", "delete",
+	"dest", "mark", "0x10/0xff", "congestion", "0.3",
+	"dest", "mark", "4096", "delete",
 };
 
 struct want {
@@ -344,6 +357,18 @@ static const struct want want_dest2[] = {
 	FLAG(TCA_FLOWSHAPE_DEST_DELETE),
 };
 
+static const struct want want_dest3[] = {
+	U32(TCA_FLOWSHAPE_DEST_MARK, 0x10),
+	U32(TCA_FLOWSHAPE_DEST_MARK_MASK, 0xff),
+	U32(TCA_FLOWSHAPE_DEST_CONGESTION, 300000),
+};
+
+static const struct want want_dest4[] = {
+	U32(TCA_FLOWSHAPE_DEST_MARK, 4096),
+	U32(TCA_FLOWSHAPE_DEST_MARK_MASK, 0xffffffff),
+	FLAG(TCA_FLOWSHAPE_DEST_DELETE),
+};
+
 static const struct {
 	const struct want	*attrs;
 	size_t			n;
@@ -351,6 +376,8 @@ static const struct {
 	{ want_dest0, ARRAY_SIZE(want_dest0) },
 	{ want_dest1, ARRAY_SIZE(want_dest1) },
 	{ want_dest2, ARRAY_SIZE(want_dest2) },
+	{ want_dest3, ARRAY_SIZE(want_dest3) },
+	{ want_dest4, ARRAY_SIZE(want_dest4) },
 };
 
 static int errors;

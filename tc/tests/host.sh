@@ -195,6 +195,28 @@ expect_errf "dest load then delete" \
 	dest 10.0.0.0/8 load 0.5 delete
 expect_errf "dest delete given twice" 'flowshape: dest 10.0.0.0/8: "delete" given twice' \
 	dest 10.0.0.0/8 delete delete
+expect_err "dest mark without a value" 'Command line is not complete' dest mark
+expect_errf "dest mark garbage" \
+	'flowshape: invalid dest mark "bogus": expected MARK[/MASK], decimal or 0x-hex (0x10/0xff)' \
+	dest mark bogus
+expect_errf "dest mark empty mask" 'invalid dest mark "0x10/": expected MARK[/MASK]' \
+	dest mark 0x10/
+expect_errf "dest mark bare 0x" 'invalid dest mark "0x": expected MARK[/MASK]' dest mark 0x
+expect_errf "dest mark negative" 'invalid dest mark "-1": expected MARK[/MASK]' dest mark -1
+expect_errf "dest mark past 32 bits" \
+	'invalid dest mark "0x100000000": mark and mask are 32-bit numbers' \
+	dest mark 0x100000000
+expect_errf "dest mark mask past 32 bits" \
+	'invalid dest mark "1/4294967296": mark and mask are 32-bit numbers' \
+	dest mark 1/4294967296
+expect_errf "dest mark mask 0" \
+	'invalid dest mark "0/0": mask 0 would match every packet' dest mark 0/0
+expect_errf "dest mark bits outside the mask" \
+	'invalid dest mark "0x110/0xff": the mark has bits outside its mask' \
+	dest mark 0x110/0xff
+expect_errf "dest mark delete with load" \
+	'flowshape: dest mark 0x10: "delete" takes no congestion or load' \
+	dest mark 0x10 delete load 0.5
 expect_errf "congestion outside a dest" \
 	'flowshape: "congestion" belongs to a destination entry' congestion 0.5
 expect_errf "delete outside a dest" \
@@ -241,6 +263,8 @@ expect_parsed "what tc show prints reads back" add limit 10000 flow_limit 1000 \
 	default_congestion 0 default_load 0 max_dests 4096
 expect_parsed "dest forms" add dest 10.0.1.7 dest 0.0.0.0/0 congestion 100% load 0 \
 	dest ::/0 load 0.000001 dest 2001:db8::1 delete dest 10.0.0.0/8
+expect_parsed "dest mark forms" add dest mark 0x10/0xff congestion 0.3 load 0.5 \
+	dest mark 16 dest mark 0xFFFFFFFF delete dest mark 1/1 dest 10.0.0.0/8
 expect_parsed "flush_dests alone" add flush_dests
 expect_parsed "change with dest updates" change flush_dests \
 	dest 10.0.1.0/24 congestion 0.4 load 0.9 dest 2001:db8::/64 delete
@@ -322,7 +346,8 @@ expect_text "qdisc show -s: longer xstats (newer kernel)" "$stats_full" \
 
 expect_text "class show: destination entries" \
 	'class flowshape 1:1 dev lo parent 1: dest 10.0.1.0/24 congestion 0.4 load 0.9 age 1.2s delay 4ms
-class flowshape 1:2 dev lo parent 1: dest 2001:db8::/64 congestion 1 load 0 age 6s delay 0ns stale' \
+class flowshape 1:2 dev lo parent 1: dest 2001:db8::/64 congestion 1 load 0 age 6s delay 0ns stale
+class flowshape 1:3 dev lo parent 1: dest mark 0x10/0xff congestion 0.3 load 0 age 20ms delay 2ms' \
 	"$(show class)"
 
 # JSON: tc 6.1 has no JSON writer open in "monitor"; json_on.so opens it.
@@ -393,9 +418,13 @@ if command -v jq >/dev/null; then
 		"$(head -n 1 <<<"$out")" '. == { "dest": "10.0.1.0/24",
 		"congestion": 0.4, "load": 0.9, "age": 1200000000,
 		"delay": 4000000, "stale": false }'
-	expect_jq "class JSON: a stale IPv6 entry" "$(tail -n 1 <<<"$out")" \
+	expect_jq "class JSON: a stale IPv6 entry" "$(sed -n 2p <<<"$out")" \
 		'. == { "dest": "2001:db8::/64", "congestion": 1, "load": 0,
 		"age": 6000000000, "delay": 0, "stale": true }'
+	expect_jq "class JSON: a mark entry" "$(sed -n 3p <<<"$out")" \
+		'. == { "dest": "mark 0x10/0xff", "mark": 16, "mark_mask": 255,
+		"congestion": 0.3, "load": 0, "age": 20000000, "delay": 2000000,
+		"stale": false }'
 else
 	for t in "qdisc JSON: options" "qdisc JSON: xstats" "qdisc JSON: fractions" \
 		 "class JSON: entry" "class JSON: stale entry"; do
@@ -417,6 +446,7 @@ done
 # DESTINATION TABLE: each form as a tagged paragraph.
 grep -q '^\.BI dest " PREFIX " "' "$man8" || missing+=("dest PREFIX ...")
 grep -q '^\.BI dest " PREFIX " delete' "$man8" || missing+=("dest PREFIX delete")
+grep -q '^\.BI "dest mark " MARK\[/MASK\] " ' "$man8" || missing+=("dest mark MARK[/MASK] ...")
 grep -A1 '^\.TP$' "$man8" | grep -qx '\.B flush_dests' || missing+=(flush_dests)
 if [[ $(wc -w <<<"$params") -eq 25 && ${#missing[@]} -eq 0 ]]; then
 	pass "man page documents every parameter"

@@ -388,6 +388,81 @@ static void test_prefix_syntax(void **state)
 	check_prefixes(cases, ARRAY_SIZE(cases));
 }
 
+/* ---- marks ------------------------------------------------------------- */
+
+struct mark_case {
+	const char	*in;
+	int		ret;
+	uint32_t	mark, mask;
+};
+
+static void test_mark(void **state)
+{
+	static const struct mark_case cases[] = {
+		{ "0x10/0xff", FS_OK, 0x10, 0xff },
+		{ "16", FS_OK, 16, 0xffffffffU },
+		{ "0", FS_OK, 0, 0xffffffffU },
+		{ "0x10", FS_OK, 0x10, 0xffffffffU },
+		{ "0XaB/0XFF", FS_OK, 0xab, 0xff },
+		{ "4294967295/4294967295", FS_OK, 0xffffffffU, 0xffffffffU },
+		{ "0xffffffff/0xffffffff", FS_OK, 0xffffffffU, 0xffffffffU },
+		{ "0/1", FS_OK, 0, 1 },
+		{ "0x100000000", FS_ERANGE, 0, 0 },
+		{ "4294967296", FS_ERANGE, 0, 0 },
+		{ "1/0x1ffffffff", FS_ERANGE, 0, 0 },
+		{ "0/0", FS_EZEROMASK, 0, 0 },
+		{ "0x0/0x0", FS_EZEROMASK, 0, 0 },
+		{ "0x110/0xff", FS_EHOSTBITS, 0, 0 },
+		{ "3/2", FS_EHOSTBITS, 0, 0 },
+		{ NULL, FS_ESYNTAX, 0, 0 },
+		{ "", FS_ESYNTAX, 0, 0 },
+		{ "0x", FS_ESYNTAX, 0, 0 },
+		{ "x10", FS_ESYNTAX, 0, 0 },
+		{ "-1", FS_ESYNTAX, 0, 0 },
+		{ "+1", FS_ESYNTAX, 0, 0 },
+		{ " 1", FS_ESYNTAX, 0, 0 },
+		{ "1 ", FS_ESYNTAX, 0, 0 },
+		{ "010", FS_ESYNTAX, 0, 0 },
+		{ "0x10/", FS_ESYNTAX, 0, 0 },
+		{ "/0xff", FS_ESYNTAX, 0, 0 },
+		{ "1/2/3", FS_ESYNTAX, 0, 0 },
+		{ "0x1g", FS_ESYNTAX, 0, 0 },
+		{ "1e3", FS_ESYNTAX, 0, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct mark_case *c = &cases[i];
+		uint32_t mark = POISON32, mask = POISON32;
+		int ret = fs_parse_mark(c->in, &mark, &mask);
+
+		if (ret != c->ret)
+			fail_msg("fs_parse_mark(\"%s\") = %d, want %d", S(c->in),
+				 ret, c->ret);
+		if (ret != FS_OK && (mark != POISON32 || mask != POISON32))
+			fail_msg("fs_parse_mark(\"%s\") failed but wrote", S(c->in));
+		if (ret == FS_OK && (mark != c->mark || mask != c->mask))
+			fail_msg("fs_parse_mark(\"%s\") = %#x/%#x, want %#x/%#x",
+				 S(c->in), mark, mask, c->mark, c->mask);
+	}
+}
+
+static void test_mark_format(void **state)
+{
+	char b[FS_MARK_BUFSZ];
+
+	(void)state;
+	assert_string_equal(fs_format_mark(0x10, 0xff, b, sizeof(b)), "0x10/0xff");
+	assert_string_equal(fs_format_mark(16, 0xffffffffU, b, sizeof(b)), "0x10");
+	assert_string_equal(fs_format_mark(0xffffffffU, 0xfffffffeU | 1, b, sizeof(b)),
+			    "0xffffffff");
+	assert_string_equal(fs_format_mark(0, 1, b, sizeof(b)), "0x0/0x1");
+	assert_string_equal(fs_format_mark(0xfffffffeU, 0xfffffffeU, b, sizeof(b)),
+			    "0xfffffffe/0xfffffffe");
+	assert_true(strlen(b) < FS_MARK_BUFSZ);
+}
+
 static void test_prefix_length_range(void **state)
 {
 	static const struct prefix_case cases[] = {
@@ -893,6 +968,8 @@ int main(void)
 		cmocka_unit_test(test_defaults_are_valid),
 		cmocka_unit_test(test_time_literal),
 		cmocka_unit_test(test_size_literal),
+		cmocka_unit_test(test_mark),
+		cmocka_unit_test(test_mark_format),
 	};
 
 	return cmocka_run_group_tests_name("fs_parse", tests, NULL, NULL);

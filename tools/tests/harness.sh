@@ -152,5 +152,15 @@ else
 	nok "fs_load_module failure is a not ok with a plan" "$(cat "$tmp/lib.out")"
 fi
 
+# --- the top Makefile: what installs what ---------------------------------
+# make and make install install the build set only; the lab set comes with
+# the targets that need it.  (make -n prints the recipes, @-lines too.)
+deps_of() { make -n -C "$top" "$@" 2>/dev/null | grep -o 'tools/deps\.sh[^;&|]*' | sort -u | tr '\n' ' '; }
+expect "make (all) runs only tools/deps.sh --build" "tools/deps.sh --build " "$(deps_of all)"
+expect "make install runs only tools/deps.sh --build" "tools/deps.sh --build " \
+	"$(deps_of install DESTDIR="$tmp/root")"
+expect "make check installs the lab set" "tools/deps.sh tools/deps.sh --build " \
+	"$(deps_of check)"
+
 echo "1..$n"
 exit $bad

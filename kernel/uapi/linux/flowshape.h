@@ -118,10 +118,18 @@ enum {
 #define TCA_FLOWSHAPE_MAX	(__TCA_FLOWSHAPE_MAX - 1)
 
 /* One destination update, nested in TCA_FLOWSHAPE_DESTS (type
- * TCA_FLOWSHAPE_DEST).  Exactly one of IPV4/IPV6.  Without DELETE, the
- * entry for the prefix is created or updated: CONGESTION and LOAD absent
- * on a new entry mean 0, absent on an existing entry mean "unchanged".
- * Every set refreshes the entry's update time (see STALE_AFTER).
+ * TCA_FLOWSHAPE_DEST).  Exactly one of IPV4/IPV6/MARK: the entry's key
+ * is a prefix or a firewall mark.  Without DELETE, the entry for the key
+ * is created or updated: CONGESTION and LOAD absent on a new entry mean
+ * 0, absent on an existing entry mean "unchanged".  Every set refreshes
+ * the entry's update time (see STALE_AFTER).
+ *
+ * Mark entries are matched before prefixes: a packet whose skb->mark,
+ * under an entry's MARK_MASK, equals its MARK takes that entry; among
+ * mark entries the mask with the most bits set wins (then the lower
+ * mask).  For destinations a prefix cannot tell apart (IPVS direct
+ * routing: every packet is for the VIP).  A flow is matched once per
+ * change of the table's keys, on one of its packets.
  *
  * Also the content of a class's TCA_OPTIONS when the table is listed with
  * "tc class show": there AGE and DELAY are filled in by the kernel.
@@ -151,6 +159,16 @@ enum {
 					 */
 	TCA_FLOWSHAPE_DEST_STALE,	/* flag: older than STALE_AFTER (dump) */
 	TCA_FLOWSHAPE_DEST_PAD,
+	/* Appended: an older module refuses a MARK entry ("Unknown
+	 * attribute type": entries are parsed strictly).
+	 */
+	TCA_FLOWSHAPE_DEST_MARK,	/* u32: skb->mark value, instead of an
+					 * address; no bits outside MARK_MASK
+					 */
+	TCA_FLOWSHAPE_DEST_MARK_MASK,	/* u32: bits of skb->mark compared with
+					 * MARK, not 0; default 0xffffffff
+					 * (only with MARK)
+					 */
 	__TCA_FLOWSHAPE_DEST_ATTR_MAX
 };
 
