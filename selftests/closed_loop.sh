@@ -95,7 +95,16 @@ ratio()
 }
 
 results=${FLOWSHAPE_RESULTS:+$FLOWSHAPE_RESULTS/closed_loop.txt}
-[[ -n $results ]] && : >"$results"
+if [[ -n $results ]]; then
+	{
+		echo "# tree $(git -C "$FS_TOP" describe --always --dirty 2>/dev/null || echo unknown)," \
+			"$(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r)"
+		echo "# $(nproc) CPU(s) in the guest," \
+			"LAB_SECS=$LAB_SECS LAB_SETTLE=$LAB_SETTLE"
+		echo "# command: FLOWSHAPE_VM_QEMU_OPTS='-icount shift=0' tools/vm/run -c 1" \
+			"-e FLOWSHAPE_RESULTS=\$PWD/build/results -- selftests/runner.sh closed_loop.sh"
+	} >"$results"
+fi
 for n in 4 16; do
 	fs_section "$n streams"
 	check "fq_codel, $n streams: iperf3 and irtt ran" run_fq_codel "$n"
