@@ -74,7 +74,7 @@ run_flowshape()
 	wait_for 20 _entry_pushed || rc=1
 	lab_run "$TMP/flowshape-$1" "$1" "$LAB_SECS" || rc=1
 	fs_xsnap "$LAB_I" i1
-	fs_log "closed-loop: flowshape $1 streams: $(for k in enqueued drops drops_flow_limit drops_aqm ecn_marks delayed; do printf '%s=%s ' "$k" "${XS[$k]:-}"; done)"
+	fs_log "closed-loop: flowshape $1 streams: $(for k in enqueued drops drops_flow_limit drops_aqm ecn_marks delayed stale_packets reslotted; do printf '%s=%s ' "$k" "${XS[$k]:-}"; done)"
 	fs_stop "$apid"
 	return $rc
 }

@@ -25,7 +25,7 @@ plot() {	# NAME TITLE PLOTS...
 	local name=$1 title=$2
 	shift 2
 	gnuplot <<GP
-set terminal pngcairo size 900,420 font ",10"
+set terminal pngcairo size 900,420 font ",10" noenhanced
 set output "$out/$name.png"
 set title "$title"
 set xlabel "time (s)"
@@ -48,6 +48,25 @@ plot twolate "known limit: node 2 joins at 10 s, after node 1 is shaped" \
 plot load "server of 30 Mbit/s offered 50 Mbit/s; target_load 0.8" \
 	"set ylabel 'load / output'; set yrange [0:1.1];" \
 	"plot '$tmp/load.dat' u 1:2 w l t 'load', '' u 1:3 w l t 'load controller output'"
+
+# The VM end to end's request/response RTTs over time (closed_loop.sh's
+# raw results, when that run kept them next to its results file).
+e2e=${FLOWSHAPE_E2E_RESULTS:-$top/build/results/closed_loop.txt}
+e2e_raw=$(dirname "$e2e")/closed_loop
+e2e_plots=()
+for n in 4 16; do
+	[[ -s $e2e_raw/flowshape-$n.irtt.json && -s $e2e_raw/fq_codel-$n.irtt.json ]] || continue
+	for q in fq_codel flowshape; do
+		t0=$(jq -r '.start.timestamp.timesecs' "$e2e_raw/$q-$n.iperf.json")
+		jq -r --argjson t0 "$t0" '.round_trips[] |
+			"\((.timestamps.client.send.wall / 1e9) - $t0) \(if .lost == "false" then .delay.rtt / 1e6 else 1000 end)"' \
+			"$e2e_raw/$q-$n.irtt.json" >"$tmp/e2e-$q-$n.dat"
+	done
+	plot "e2e$n" "VM, $n TCP streams + irtt 10/s, 4 Mbit/s bottleneck (lost: plotted at 1000 ms)" \
+		"set ylabel 'request RTT (ms)'; set yrange [0:1050];" \
+		"plot '$tmp/e2e-fq_codel-$n.dat' u 1:2 w lp pt 7 ps 0.3 t 'fq_codel', '$tmp/e2e-flowshape-$n.dat' u 1:2 w lp pt 7 ps 0.3 t 'flowshape + agent'"
+	e2e_plots+=("e2e$n")
+done
 
 tree=$(git -C "$top" describe --always --dirty)
 {
@@ -239,7 +258,6 @@ MD
 # The VM end to end (issue 15 point 6), from selftests/closed_loop.sh's
 # results file (FLOWSHAPE_RESULTS): written by that run, with its own
 # tree, date and command.
-e2e=${FLOWSHAPE_E2E_RESULTS:-$top/build/results/closed_loop.txt}
 printf '\n## End to end in the VM\n\n'
 if [[ -s $e2e ]]; then
 	cat <<'MD2'
@@ -255,6 +273,9 @@ whole-run RR p95 >= 4x lower, goodput >= 0.9x.  The run's own lines:
 MD2
 	cat "$e2e"
 	printf '```\n'
+	for pl in "${e2e_plots[@]}"; do
+		printf '\n![%s](control/%s.png)\n' "$pl" "$pl"
+	done
 else
 	printf 'No results file (%s): run selftests/closed_loop.sh with FLOWSHAPE_RESULTS set.\n' "$e2e"
 fi
