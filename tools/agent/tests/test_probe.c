@@ -299,6 +299,64 @@ static size_t icmp4_pkt(uint8_t *b, unsigned int ihl, uint8_t type, uint16_t id,
  * IPv4 packet): only echo replies with our id pass, whatever the IP
  * header's length.
  */
+/* probe_walk visits every outstanding probe once, with its owner and send
+ * time: the closed loop takes the oldest unanswered probe's age from it
+ * (agent.c oldest_probe), a lower bound on an RTT longer than a round. */
+struct walk_acc {
+	int n[2];
+	uint64_t oldest[2];
+	int owners[2];
+};
+
+static void walk_cb(void *arg, void *owner, uint64_t sent_ns)
+{
+	struct walk_acc *w = arg;
+	int i = owner == (void *)&w->owners[0] ? 0 : 1;
+
+	w->n[i]++;
+	if (!w->oldest[i] || sent_ns < w->oldest[i])
+		w->oldest[i] = sent_ns;
+}
+
+static void test_probe_walk(void **state)
+{
+	struct sockaddr_storage ss;
+	struct probe_engine pe;
+	struct walk_acc w;
+	uint64_t t0;
+	int lfd;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	lfd = tcp_bound(&ss);
+	assert_int_equal(listen(lfd, 4), 0);
+	probe_engine_init(&pe);
+	t0 = now_ns();
+	/* Owner 0: two probes, owner 1: one; none handled yet. */
+	assert_int_equal(probe_start(&pe, &w.owners[0], PROBE_TCP, &ss,
+				     sizeof(struct sockaddr_in), 5 * NSEC_PER_SEC), 0);
+	assert_int_equal(probe_start(&pe, &w.owners[1], PROBE_TCP, &ss,
+				     sizeof(struct sockaddr_in), 5 * NSEC_PER_SEC), 0);
+	assert_int_equal(probe_start(&pe, &w.owners[0], PROBE_TCP, &ss,
+				     sizeof(struct sockaddr_in), 5 * NSEC_PER_SEC), 0);
+	probe_walk(&pe, walk_cb, &w);
+	assert_int_equal(w.n[0], 2);
+	assert_int_equal(w.n[1], 1);
+	assert_int_equal(probe_outstanding(&pe, &w.owners[0]), 2);
+	/* The oldest of owner 0 is its first probe: sent after t0, and no
+	 * later than owner 1's. */
+	assert_true(w.oldest[0] >= t0);
+	assert_true(w.oldest[0] <= w.oldest[1]);
+	/* Cancelled probes are not walked. */
+	probe_cancel_owner(&pe, &w.owners[0]);
+	memset(w.n, 0, sizeof(w.n));
+	probe_walk(&pe, walk_cb, &w);
+	assert_int_equal(w.n[0], 0);
+	assert_int_equal(w.n[1], 1);
+	probe_engine_close(&pe);
+	close(lfd);
+}
+
 static void test_icmp4_filter(void **state)
 {
 	struct sock_filter f[16];
@@ -383,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_probe_priority),
 		cmocka_unit_test(test_local_errors),
 		cmocka_unit_test(test_tcp_refused_user_rtt),
+		cmocka_unit_test(test_probe_walk),
 		cmocka_unit_test(test_icmp4_filter),
 		cmocka_unit_test(test_icmp_read_budget),
 	};
