@@ -119,6 +119,18 @@ static u64 fs_skb_edt(const struct sk_buff *skb)
 }
 
 /*
+ * The next slot of @a's clock for a packet whose aggregate gap is @agap:
+ * the clock forgives at most half a slot of idle time; the slot is taken.
+ */
+static u64 fs_agg_take_slot(struct fs_agg *a, u64 agap, u64 now)
+{
+	u64 clock = max(a->next_free, now - min(now, agap / 2));
+
+	a->next_free = clock + agap;
+	return clock;
+}
+
+/*
  * When @f's head may leave: the heart of the shaping.
  *
  *	spread:	max(arrival, EDT, last release + gap)
@@ -198,12 +210,11 @@ static u64 fs_head_due(struct fs_sched_data *q, struct fs_flow *f, u64 now)
 			 * uses up its slot.  After a stall the clock forgives
 			 * half a slot, as a flow does.
 			 */
-			u64 clock = max(a->next_free, now - min(now, agap / 2));
+			u64 clock = fs_agg_take_slot(a, agap, now);
 
 			f->paced = t > now || f->qlen > 1;
 			if (f->paced)
 				t = max3(clock, cb->arrival, edt);
-			a->next_free = clock + agap;
 		} else {
 			f->paced = 0;
 		}
@@ -251,8 +262,7 @@ static u64 fs_reslot(struct fs_sched_data *q, struct fs_flow *f,
 
 	if (!a || now - due <= agap)
 		return 0;
-	clock = max(a->next_free, now - min(now, agap / 2));
-	a->next_free = clock + agap;
+	clock = fs_agg_take_slot(a, agap, now);
 	if (clock <= now)
 		return 0;
 	q->stat_reslotted++;
