@@ -324,7 +324,7 @@ static bool fs_aqm_after(u32 a, u32 b)
 static bool fs_aqm(struct fs_sched_data *q, struct fs_flow *f,
 		   struct sk_buff *skb, u64 now)
 {
-	u64 target = max_t(u64, q->p.aqm_target, 2 * (u64)f->gap_ns);
+	u64 target = max_t(u64, q->p.aqm_target, (u64)f->gap_ns);
 	u64 interval = max(q->p.aqm_interval, 2 * target);
 	u32 tnow = fs_aqm_time(now);
 	u64 excess;
