@@ -68,7 +68,7 @@ run_flowshape()
 	local rc=0
 	li tc qdisc del dev i1 root 2>/dev/null
 	li tc qdisc add dev i1 root handle 1: flowshape || return 1
-	fs_bg "$LAB_I" "$AGENT" -c "$TMP/agent.conf" -v >"$TMP/agent-$1.log" 2>&1
+	fs_bg "$LAB_I" "$AGENT" -c "$TMP/agent.conf" -vv >"$TMP/agent-$1.log" 2>&1
 	local apid=$BG_PID
 	# The agent has measured the path and pushed its entry.
 	wait_for 20 _entry_pushed || rc=1
@@ -105,7 +105,7 @@ if [[ -n $results ]]; then
 			"-e FLOWSHAPE_RESULTS=\$PWD/build/results -- selftests/runner.sh closed_loop.sh"
 	} >"$results"
 fi
-for n in 4 16; do
+for n in ${CL_STREAMS:-4 16}; do
 	fs_section "$n streams"
 	check "fq_codel, $n streams: iperf3 and irtt ran" run_fq_codel "$n"
 	check "flowshape, $n streams: the agent pushed, iperf3 and irtt ran" run_flowshape "$n"

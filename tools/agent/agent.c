@@ -562,6 +562,16 @@ static void dest_finish(struct agent *a, struct dest_state *d, uint64_t now)
 	}
 	d->why = why;
 	d->pushed = !why;
+	/* -vv: one line per destination and round, what the closed loop
+	 * saw and did (Documentation/control.md). */
+	if (a->cfg->control == CONTROL_CLOSED)
+		log_debug("%s: round %llu (%.1f s): rtts %u lost %u q %.2f ms rate %.4g bit/s%s delivered %.4g bit/s output %.3f%s",
+			  d->cfg->name, (unsigned long long)a->rounds,
+			  (double)now / 1e9, d->nrtt, d->nlost, d->qdelay_s * 1e3,
+			  ctl_rate(&d->cc, &a->pc),
+			  d->cc.at_ceiling ? " (at the ceiling: not shaping)" : "",
+			  a->delivered_bps, ctl_output(&d->cc, &a->pc),
+			  why ? " not pushed" : "");
 }
 
 /* ---- qdiscs and the push ----------------------------------------------- */
