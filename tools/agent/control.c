@@ -4,6 +4,7 @@
  * control.h and Documentation/control.md for the equations and the
  * tuning rules.
  */
+#include <limits.h>
 #include <math.h>
 
 #include <linux/flowshape.h>
@@ -41,6 +42,7 @@ static void params_common(struct ctl_params *p, double interval_s,
 	p->interval_s = interval_s;
 	p->x_min = x_min;
 	p->x_max = x_max > x_min ? x_max : x_min;
+	p->lift_rounds = interval_s > 0 ? (unsigned int)ceil(CTL_LIFT_S / interval_s) : 1;
 }
 
 void ctl_params_congestion(struct ctl_params *p, double target_s,
@@ -67,7 +69,9 @@ void ctl_params_load(struct ctl_params *p, double target, double interval_s,
 
 void ctl_reset(struct ctl_state *s, const struct ctl_params *p)
 {
-	*s = (struct ctl_state){ .x = p->x_max, .ceiling = NAN };
+	/* Never congested: calm for as long as it takes. */
+	*s = (struct ctl_state){ .x = p->x_max, .ceiling = NAN,
+				 .calm_rounds = UINT_MAX };
 }
 
 void ctl_rebase(struct ctl_state *s, const struct ctl_params *p)
@@ -107,6 +111,10 @@ bool ctl_update(struct ctl_state *s, const struct ctl_params *p, double m)
 	if (dx > 0)
 		dx *= p->release;
 	s->low_rounds = m < p->lo_band ? s->low_rounds + 1 : 0;
+	if (m > p->target)
+		s->calm_rounds = 0;
+	else if (s->calm_rounds < UINT_MAX)
+		s->calm_rounds++;
 	/* Below the band for two rounds: the queue is empty and says
 	 * nothing of how far below capacity the rate is. */
 	if (s->low_rounds >= 2)
@@ -131,14 +139,15 @@ bool ctl_update(struct ctl_state *s, const struct ctl_params *p, double m)
 	 * allowed): held there, nothing needs shaping.  If it was binding
 	 * (a backlog behind it), the ceiling only bounds the release to
 	 * CTL_HEADROOM per round: lifting the shaping at once would release
-	 * the backlog as one burst. */
+	 * the backlog as one burst.  Nor is it lifted within CTL_LIFT_S of
+	 * the signal's last excursion above target (control.h). */
 	xc = s->ceiling >= 0 ? log(CTL_HEADROOM * s->ceiling) : INFINITY;
 	slack = s->x >= xc - log(1.2);
 	s->x = clampd(s->x + dx, p->x_min, p->x_max);
 	s->at_ceiling = false;
 	if (s->x >= xc) {
 		s->x = clampd(xc, p->x_min, p->x_max);
-		s->at_ceiling = slack;
+		s->at_ceiling = slack && s->calm_rounds >= p->lift_rounds;
 	}
 	s->err_prev = e;
 	s->have_prev = true;

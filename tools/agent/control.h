@@ -29,6 +29,7 @@ struct ctl_params {
 	double boost0, boost_max;	/* boost step, nats, doubling per round */
 	double interval_s;	/* round length */
 	double x_min, x_max;	/* ln of the slowest rate and of "unshaped" */
+	unsigned int lift_rounds;	/* calm rounds before the ceiling lifts */
 };
 
 struct ctl_state {
@@ -41,6 +42,7 @@ struct ctl_state {
 	double last_boost;	/* the last boost step taken, nats (signed) */
 	double ceiling;		/* delivered rate (bit/s), NaN = unknown */
 	bool at_ceiling;	/* x held at ln(CTL_HEADROOM * ceiling) */
+	unsigned int calm_rounds;	/* rounds since the signal was above target */
 	uint64_t updates, holds;
 };
 
@@ -64,9 +66,15 @@ bool ctl_update(struct ctl_state *s, const struct ctl_params *p, double m);
  * negative: unknown), for the next ctl_update: the state never rises above
  * CTL_HEADROOM times it.  A rate far above what the senders send shapes
  * nothing, and climbing there only delays the reaction when they grow
- * into a queue.  Held there, the controller pushes "not shaping".
+ * into a queue.  Held there, the controller pushes "not shaping", but only
+ * once the signal has been at or below target for CTL_LIFT_S: right after
+ * congestion the senders send less than the rate allows because their
+ * windows are still recovering (losses, timeouts at the bottleneck), not
+ * because they want less, and lifting the shaping then releases their
+ * grown windows into the bottleneck at once.
  */
 #define CTL_HEADROOM	1.5
+#define CTL_LIFT_S	2.0
 void ctl_set_delivered(struct ctl_state *s, double bps);
 
 /* Offset the state by dx nats without touching the history (the

@@ -180,7 +180,15 @@ rate).  At the ceiling, if the rate was not binding in the last round
 than it allowed) the destination is pushed as not shaping; if it was
 binding (a backlog behind it), the ceiling only bounds the release to
 1.5x per round, since lifting the shaping at once would release the
-backlog as one burst into the bottleneck.
+backlog as one burst into the bottleneck.  Nor is the shaping lifted
+within 2 s (`CTL_LIFT_S`, 10 rounds) of the signal's last round above
+target: right after congestion the senders send less than the rate
+allows because their windows are recovering from the bottleneck's
+losses, not because they want less, and lifting then let 16 TCP streams'
+windows refill an 800 ms bottleneck buffer at once, every ~1.6 s for 8 s
+(`closed_loop.sh`, whole-run RR p95 755 ms); held at the ceiling, the
+rate follows the senders up by 1.5x a round.  Cost: "not shaping" comes
+up to 2 s later after a congestion episode ends.
 Without the ceiling (`SIM_NOCEIL=1`) the capacity-back assertion fails
 in the simulator (16 ms): the release climbs far above the senders and
 comes back down only as they grow into a queue.

@@ -262,6 +262,45 @@ static void test_ceiling(void **state)
 	assert_true(s.x == p.x_max);
 }
 
+/* After congestion (the signal above target), a rate that is not binding
+ * does not lift the shaping until the signal has been calm for
+ * CTL_LIFT_S: the senders' windows are still recovering, and lifting then
+ * released them into the bottleneck at once (closed_loop.sh, 16 streams:
+ * the queue refilled to 800 ms every ~1.6 s for 8 s). */
+static void test_ceiling_hold(void **state)
+{
+	struct ctl_params p;
+	struct ctl_state s;
+	unsigned int i;
+
+	(void)state;
+	cparams(&p);
+	assert_int_equal(p.lift_rounds, (unsigned int)ceil(CTL_LIFT_S / p.interval_s));
+	ctl_reset(&s, &p);
+	s.x = log(4 * MBIT);
+	ctl_set_delivered(&s, 4 * MBIT);
+	ctl_update(&s, &p, 0.2);		/* a deep queue */
+	assert_false(s.at_ceiling);
+	/* The queue is gone, the senders send a tenth of the rate. */
+	for (i = 1; i < p.lift_rounds; i++) {
+		ctl_set_delivered(&s, 0.1 * exp(s.x));
+		ctl_update(&s, &p, 0);
+		assert_false(s.at_ceiling);
+		assert_true(isfinite(ctl_rate(&s, &p)));
+		assert_true(ctl_output(&s, &p) > 0);
+	}
+	ctl_set_delivered(&s, 0.1 * exp(s.x));
+	ctl_update(&s, &p, 0);
+	assert_true(s.at_ceiling);
+	assert_true(isinf(ctl_rate(&s, &p)));
+	/* Above target again: the hold starts over. */
+	ctl_set_delivered(&s, 4 * MBIT);
+	ctl_update(&s, &p, 0.2);
+	ctl_set_delivered(&s, 0.01 * MBIT);
+	ctl_update(&s, &p, 0);
+	assert_false(s.at_ceiling);
+}
+
 /* A drain round lowers the rate by CTL_DRAIN for one round, while
  * shaping only, and the round after is held and restores it. */
 static void test_drain(void **state)
@@ -393,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_rebase),
 		cmocka_unit_test(test_toy_loop),
 		cmocka_unit_test(test_ceiling),
+		cmocka_unit_test(test_ceiling_hold),
 		cmocka_unit_test(test_drain),
 		cmocka_unit_test(test_baseline_route_change),
 		cmocka_unit_test(test_baseline_standing_queue),
