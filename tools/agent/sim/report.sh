@@ -259,9 +259,12 @@ cat <<'MD'
 - **The model** is fluid and deterministic: real TCP (cubic's growth,
   ACK clocking, GSO bursts), probe scheduling under load and TCG timing
   are not in it: the VM end-to-end test below is.
-- **Rounds** end at `probe_timeout` (0.8 x interval): with 200 ms rounds a
-  path whose RTT exceeds 160 ms loses every probe; set `interval` to more
-  than 1.25 x the path's RTT under load.
+- **Probes** live across rounds up to `probe_timeout` (2 s in closed
+  loop): a round without a reply acts on its oldest unanswered probe's
+  age (a lower bound on the RTT behind a deep queue) while the path
+  answered within `probe_timeout`.  A path whose RTT under load exceeds
+  `probe_timeout` reads as dead: nothing is pushed and the kernel fails
+  open; raise `probe_timeout` for paths with deeper buffers.
 MD
 # The VM end to end (issue 15 point 6), from selftests/closed_loop.sh's
 # results file (FLOWSHAPE_RESULTS): written by that run, with its own
