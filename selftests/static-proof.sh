@@ -102,7 +102,7 @@ run()
 	[[ -n $MBPS && $MBPS != null ]]
 }
 
-for n in 4 16; do
+for n in ${SP_STREAMS:-4 16}; do
 	fs_section "$n streams"
 	tc -n "$NSF" qdisc replace dev fout root fq_codel
 	check "fq_codel, $n streams ran" run $n fq_codel
