@@ -162,9 +162,9 @@ struct fs_dest_table {
 	struct fs_dest e[];
 };
 
-/* Throttled flows due within the horizon, by due time: see sched.c. */
+/* Throttled flows due within the wheel's span, by due time: see sched.c. */
 #define FS_WHEEL_SHIFT	13			/* slot: 8.192 us */
-#define FS_WHEEL_SLOTS	8192U			/* horizon: ~67 ms */
+#define FS_WHEEL_SLOTS	8192U			/* span: ~67 ms */
 #define FS_WHEEL_MASK	(FS_WHEEL_SLOTS - 1)
 
 struct fs_wheel {
@@ -179,7 +179,7 @@ struct fs_sched_data {
 	struct fs_flow overflow;	/* shared flow past max_flows */
 	struct fs_flow *ready_head;	/* flows whose head is due, round robin */
 	struct fs_flow *ready_tail;
-	struct fs_wheel *wheel;		/* throttled flows within the horizon */
+	struct fs_wheel *wheel;		/* throttled flows within its span */
 	struct rb_root_cached far;	/* throttled flows beyond it */
 	u64 time_next_throttled;	/* when to look again, or ~0 */
 	struct list_head idle_flows;	/* idle flows, oldest first, for GC */

@@ -679,8 +679,6 @@ static int __init flowshape_module_init(void)
 static void __exit flowshape_module_exit(void)
 {
 	unregister_qdisc(&flowshape_qdisc_ops);
-	/* Destination tables are freed after a grace period. */
-	rcu_barrier();
 	fs_flow_cache_exit();
 }
 

@@ -83,8 +83,9 @@ enum {
 					 * 1..65535
 					 */
 	TCA_FLOWSHAPE_PAD,
-	/* Appended: an older module refuses none of these (it ignores
-	 * unknown attributes), so a reader checks the dump for them.
+	/* Appended: an older module refuses each of these ("Unknown
+	 * attribute type": TCA_OPTIONS is parsed strictly), and its dump
+	 * lacks them.
 	 */
 	TCA_FLOWSHAPE_BYPASS_MARK,	/* u32: skb->mark value that bypasses
 					 * shaping, under BYPASS_MASK
