@@ -484,6 +484,33 @@ static void fs_account_release(struct fs_sched_data *q, struct sk_buff *skb,
 		q->stat_lateness_max = late;
 }
 
+/*
+ * Arm the watchdog for @expires, counting in watchdog_armed only the
+ * calls that do (re)program the timer: qdisc_watchdog_schedule_range_ns()
+ * ignores one while the device is deactivated and one whose timer is
+ * queued to fire within [expires, expires + slack] already (every
+ * dequeue that finds nothing due asks again for the same time).  The
+ * same conditions, read under the same lock, decide it here.
+ */
+static void fs_watchdog_arm(struct Qdisc *sch, struct fs_sched_data *q,
+			    u64 expires)
+{
+	struct qdisc_watchdog *wd = &q->watchdog;
+	u64 slack = q->p.timer_slack;
+	bool deactivated;
+
+	rcu_read_lock();
+	deactivated = test_bit(__QDISC_STATE_DEACTIVATED,
+			       &qdisc_root_sleeping(sch)->state);
+	rcu_read_unlock();
+	if (deactivated)
+		return;
+	if (hrtimer_is_queued(&wd->timer) && wd->last_expires - expires <= slack)
+		return;
+	qdisc_watchdog_schedule_range_ns(wd, expires, slack);
+	q->stat_watchdog++;
+}
+
 static struct sk_buff *flowshape_dequeue(struct Qdisc *sch)
 {
 	struct fs_sched_data *q = qdisc_priv(sch);
@@ -563,12 +590,8 @@ static struct sk_buff *flowshape_dequeue(struct Qdisc *sch)
 		goto out;
 	}
 
-	if (q->throttled_flows) {
-		qdisc_watchdog_schedule_range_ns(&q->watchdog,
-						 q->time_next_throttled,
-						 q->p.timer_slack);
-		q->stat_watchdog++;
-	}
+	if (q->throttled_flows)
+		fs_watchdog_arm(sch, q, q->time_next_throttled);
 	return NULL;
 
 out:

@@ -198,7 +198,10 @@ struct tc_flowshape_xstats {
 	__u64	lateness_total_ns;	/* sum of (release - due), ns */
 	__u64	lateness_max_ns;	/* largest (release - due), ns */
 	__u64	early_releases;		/* packets released before due: a bug if > 0 */
-	__u64	watchdog_armed;		/* times the release timer was (re)armed */
+	__u64	watchdog_armed;		/* times the release timer was (re)armed:
+					 * programmed anew, not asked again for
+					 * the time it is already set for
+					 */
 	__u32	flows;			/* flows tracked now */
 	__u32	throttled_flows;	/* flows waiting for their head's due time */
 	__u32	dests;			/* destination entries */
