@@ -267,7 +267,50 @@ void fs_flow_queue_purge(struct fs_flow *f)
 	f->tail = NULL;
 }
 
-/* Free every flow and its packets (reset, destroy). */
+/* A flow whose packets were purged: idle, on the idle list as if drained. */
+static void fs_flow_purged(struct fs_sched_data *q, struct fs_flow *f)
+{
+	fs_flow_queue_purge(f);
+	f->state = FS_FLOW_IDLE;
+	f->aqm_first_above = 0;
+	f->aqm_count = 0;
+	fs_flow_went_idle(q, f);
+}
+
+/*
+ * Reset: free every queued packet, keep the flows.  Only flows with
+ * packets are visited, through the scheduling structures (the ready
+ * list, the wheel's non-empty slots, the far tree), so the work is
+ * O(packets queued), bounded by limit, whatever the number of flows:
+ * the core resets a qdisc with bottom halves off (a device going down,
+ * a graft under a parent).  Idle flows stay for the GC, as after a
+ * drain.  The caller resets the scheduling structures after.
+ */
+void fs_flow_purge_queued(struct fs_sched_data *q)
+{
+	struct fs_wheel *w = q->wheel;
+	struct fs_flow *f, *next;
+	unsigned long i;
+
+	fs_flow_queue_purge(&q->internal);
+	q->internal.state = FS_FLOW_IDLE;
+	for (f = q->ready_head; f; f = next) {
+		next = f->next;		/* (shares space with idle_node) */
+		fs_flow_purged(q, f);
+	}
+	for_each_set_bit(i, w->map, FS_WHEEL_SLOTS) {
+		for (f = w->slot[i]; f; f = next) {
+			next = f->next;
+			fs_flow_purged(q, f);
+		}
+	}
+	/* Post-order: a node is left before its parent is read. */
+	rbtree_postorder_for_each_entry_safe(f, next, &q->far.rb_root,
+					     throttle_node)
+		fs_flow_purged(q, f);
+}
+
+/* Free every flow and its packets (destroy). */
 void fs_flow_free_all(struct Qdisc *sch)
 {
 	struct fs_sched_data *q = qdisc_priv(sch);

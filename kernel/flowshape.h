@@ -248,6 +248,7 @@ void fs_flow_cache_exit(void);
 struct fs_flow *fs_flow_classify(struct fs_sched_data *q, struct sk_buff *skb,
 				 u64 now);
 void fs_flow_free_all(struct Qdisc *sch);
+void fs_flow_purge_queued(struct fs_sched_data *q);
 struct rb_root *fs_buckets_alloc(u32 n);
 void fs_buckets_free(struct rb_root *b);
 void fs_flow_rehash(struct fs_sched_data *q, struct rb_root *nb, u32 n);

@@ -401,7 +401,9 @@ int fs_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.lateness_max_ns = q->stat_lateness_max;
 	st.early_releases = q->stat_early;
 	st.watchdog_armed = q->stat_watchdog;
-	st.released = q->stat_released;
+	/* A packet the core holds (a parent's peek) is still in qlen. */
+	st.released = q->stat_released - skb_queue_len(&sch->gso_skb) -
+		      skb_queue_len(&sch->skb_bad_txq);
 	st.purged = q->stat_purged;
 	st.control_packets = q->stat_control;
 	st.ecn_marks = q->stat_ecn_marks;

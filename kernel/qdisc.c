@@ -610,24 +610,32 @@ static struct sk_buff *flowshape_peek(struct Qdisc *sch)
 	return qdisc_peek_dequeued(sch);
 }
 
-static void fs_reset_all(struct Qdisc *sch)
+/*
+ * Packets the core holds for @sch after our dequeue handed them out: the
+ * one a parent peeked (qdisc_peek_dequeued() keeps it in gso_skb) or a
+ * busy driver requeued.  Counted released already, and in sch->q.qlen
+ * again by the core.
+ */
+static u32 fs_core_held(const struct Qdisc *sch)
 {
-	struct fs_sched_data *q = qdisc_priv(sch);
-
-	/* The core zeroes qlen and backlog after ->reset(). */
-	q->stat_purged += sch->q.qlen;
-	fs_sched_reset(q);
-	fs_flow_free_all(sch);
-	q->internal.state = FS_FLOW_IDLE;
-	q->overflow.state = FS_FLOW_IDLE;
-	q->overflow.last_departure = 0;
+	return skb_queue_len(&sch->gso_skb) + skb_queue_len(&sch->skb_bad_txq);
 }
 
+/*
+ * Free what is queued, keep the flows (see fs_flow_purge_queued()).  The
+ * packets the core holds (fs_core_held()) are freed by it right after:
+ * not sent after all, they move from released to purged, so that
+ * enqueued = released + purged + drops_aqm + qlen holds under a parent.
+ */
 static void flowshape_reset(struct Qdisc *sch)
 {
 	struct fs_sched_data *q = qdisc_priv(sch);
+	u32 held = fs_core_held(sch);
 
-	fs_reset_all(sch);
+	q->stat_purged += sch->q.qlen;
+	q->stat_released -= held;
+	fs_flow_purge_queued(q);
+	fs_sched_reset(q);
 	qdisc_watchdog_cancel(&q->watchdog);
 	sch->q.qlen = 0;
 	sch->qstats.backlog = 0;
@@ -660,7 +668,8 @@ static void flowshape_destroy(struct Qdisc *sch)
 	struct fs_sched_data *q = qdisc_priv(sch);
 
 	qdisc_watchdog_cancel(&q->watchdog);
-	fs_reset_all(sch);
+	fs_sched_reset(q);
+	fs_flow_free_all(sch);
 	fs_buckets_free(q->buckets);
 	q->buckets = NULL;
 	fs_sched_destroy(q);
