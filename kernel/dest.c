@@ -17,6 +17,7 @@
 #include <linux/stringify.h>
 #include <asm/unaligned.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/if_ether.h>
@@ -596,9 +597,57 @@ static void fs_dest_set_delay(const struct fs_params *p, struct fs_dest *e)
 						 READ_ONCE(e->load)));
 }
 
-/* Apply a prepared update.  Cannot fail. */
-void fs_dest_commit(struct fs_sched_data *q, struct fs_dest_update *u)
+#ifdef FLOWSHAPE_DEBUG
+/*
+ * Debug build only: the generation a new qdisc's table count starts
+ * from, so that the selftests reach the wrap (selftests/accounting.sh)
+ * without 2^32 updates.
+ */
+static uint debug_dest_gen;
+module_param(debug_dest_gen, uint, 0644);
+MODULE_PARM_DESC(debug_dest_gen,
+		 "debug build: first destination table generation of a new qdisc");
+#define fs_debug_dest_gen()	READ_ONCE(debug_dest_gen)
+#else
+#define fs_debug_dest_gen()	0U
+#endif
+
+void fs_dest_init(struct fs_sched_data *q)
 {
+	q->dest_gen = fs_debug_dest_gen();
+}
+
+/*
+ * Publish @t with the next generation.  Generations are 1..2^32 - 2: 0
+ * is a flow's "matched against no table" and FS_GEN_NONE its "never
+ * matched".  When the count would reach either, it starts again at 1,
+ * and so that no flow's cached generation can equal a new table's, every
+ * flow forgets its match first: O(flows) with the tree lock held, once
+ * every 2^32 - 2 republishes.
+ */
+static void fs_dest_publish(struct Qdisc *sch, struct fs_dest_table *t)
+{
+	struct fs_sched_data *q = qdisc_priv(sch);
+	u32 gen = q->dest_gen + 1;
+
+	if (likely(gen != FS_GEN_NONE && gen != 0)) {
+		t->gen = gen;
+		q->dest_gen = gen;
+		rcu_assign_pointer(q->dests, t);
+		return;
+	}
+	sch_tree_lock(sch);
+	fs_flow_forget_dests(q);
+	t->gen = 1;
+	q->dest_gen = 1;
+	rcu_assign_pointer(q->dests, t);
+	sch_tree_unlock(sch);
+}
+
+/* Apply a prepared update.  Cannot fail. */
+void fs_dest_commit(struct Qdisc *sch, struct fs_dest_update *u)
+{
+	struct fs_sched_data *q = qdisc_priv(sch);
 	struct fs_dest_table *cur = rtnl_dereference(q->dests);
 	u64 now = ktime_get_ns();
 	u32 i;
@@ -620,8 +669,7 @@ void fs_dest_commit(struct fs_sched_data *q, struct fs_dest_update *u)
 
 	for (i = 0; i < u->table->count; i++)
 		fs_dest_set_delay(&q->p, &u->table->e[i]);
-	u->table->gen = ++q->dest_gen;
-	rcu_assign_pointer(q->dests, u->table);
+	fs_dest_publish(sch, u->table);
 	u->table = NULL;
 	if (cur)
 		kvfree_rcu(cur, rcu);

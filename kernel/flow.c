@@ -83,7 +83,7 @@ static struct fs_flow *fs_flow_alloc(struct fs_sched_data *q, u32 hash,
 		return NULL;
 	}
 	f->hash = hash;
-	f->dest_gen = ~0U;
+	f->dest_gen = FS_GEN_NONE;
 	/* IDLE and not yet on the idle list: its first packet queues it
 	 * (fs_flow_leave_idle).  A full quantum to start with.
 	 */
@@ -326,7 +326,7 @@ void fs_flow_free_all(struct Qdisc *sch)
 	}
 	q->overflow.agg = NULL;
 	q->overflow.counted = 0;
-	q->overflow.dest_gen = ~0U;
+	q->overflow.dest_gen = FS_GEN_NONE;
 	if (!q->buckets)
 		return;
 	for (i = 0; i <= q->bucket_mask; i++) {
@@ -344,6 +344,21 @@ void fs_flow_free_all(struct Qdisc *sch)
 	q->flows = 0;
 	INIT_LIST_HEAD(&q->idle_flows);
 	q->linger = NULL;
+}
+
+/*
+ * Every flow redoes its destination match on its next packet (the
+ * table's generation wrapped).  Under the tree lock.
+ */
+void fs_flow_forget_dests(struct fs_sched_data *q)
+{
+	struct rb_node *n;
+	u32 i;
+
+	q->overflow.dest_gen = FS_GEN_NONE;
+	for (i = 0; i <= q->bucket_mask; i++)
+		for (n = rb_first(&q->buckets[i]); n; n = rb_next(n))
+			rb_entry(n, struct fs_flow, hash_node)->dest_gen = FS_GEN_NONE;
 }
 
 /* Move every flow into @nb (n buckets).  Under the tree lock. */

@@ -64,7 +64,9 @@ enum fs_flow_state {
 struct fs_flow {
 	struct rb_node hash_node;	/* in its bucket, keyed by hash */
 	u32 hash;			/* skb_get_hash() key */
-	u32 dest_gen;			/* table generation of @agg's match */
+	u32 dest_gen;			/* table generation of @agg's match:
+					 * 0 none, FS_GEN_NONE never matched
+					 */
 	struct fs_agg *agg;		/* its destination, NULL: default */
 	struct sk_buff *head;		/* FIFO of queued packets */
 	u32 qlen;
@@ -95,6 +97,9 @@ struct fs_flow {
 #define FS_FAMILY_MARK		AF_UNSPEC
 /* Different mark masks in one table at most: the lookup tries each. */
 #define FS_MARK_MASKS_MAX	32
+
+/* A flow's dest_gen before its first match: never a table's generation. */
+#define FS_GEN_NONE		(~0U)
 
 /* One destination entry.  Levels and times are read locklessly by the
  * datapath while a value-only update rewrites them in place.
@@ -249,6 +254,7 @@ struct fs_flow *fs_flow_classify(struct fs_sched_data *q, struct sk_buff *skb,
 				 u64 now);
 void fs_flow_free_all(struct Qdisc *sch);
 void fs_flow_purge_queued(struct fs_sched_data *q);
+void fs_flow_forget_dests(struct fs_sched_data *q);
 struct rb_root *fs_buckets_alloc(u32 n);
 void fs_buckets_free(struct rb_root *b);
 void fs_flow_rehash(struct fs_sched_data *q, struct rb_root *nb, u32 n);
@@ -350,7 +356,8 @@ struct fs_dest_update;
 int fs_dest_prepare(struct fs_sched_data *q, struct nlattr *dests, bool flush,
 		    u32 max_dests, struct fs_dest_update **out,
 		    struct netlink_ext_ack *extack);
-void fs_dest_commit(struct fs_sched_data *q, struct fs_dest_update *u);
+void fs_dest_commit(struct Qdisc *sch, struct fs_dest_update *u);
+void fs_dest_init(struct fs_sched_data *q);
 void fs_dest_update_free(struct fs_dest_update *u);
 void fs_dest_recompute(struct fs_sched_data *q);
 void fs_dest_table_free(struct fs_sched_data *q);

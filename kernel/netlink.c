@@ -314,7 +314,7 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 
 	fs_buckets_free(ob);
 	if (upd) {
-		fs_dest_commit(q, upd);
+		fs_dest_commit(sch, upd);
 		fs_dest_update_free(upd);
 	}
 	if (delays_changed)

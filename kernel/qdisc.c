@@ -649,8 +649,9 @@ static int flowshape_init(struct Qdisc *sch, struct nlattr *opt,
 	qdisc_watchdog_init_clockid(&q->watchdog, sch, CLOCK_MONOTONIC);
 	fs_params_default(&q->p);
 	sch->limit = q->p.limit;
-	q->overflow.dest_gen = ~0U;
+	q->overflow.dest_gen = FS_GEN_NONE;
 	q->aggs = RB_ROOT;
+	fs_dest_init(q);
 	INIT_LIST_HEAD(&q->idle_flows);
 
 	if (fs_sched_init(q))
