@@ -36,6 +36,7 @@ struct fs_dest_op {
 
 struct fs_dest_update {
 	struct fs_dest_table *table;	/* to publish; NULL: update in place */
+	const struct nlattr *dests;	/* for extack */
 	u32 nops;
 	struct fs_dest_op ops[];
 };
@@ -446,6 +447,7 @@ static int fs_table_index(struct fs_dest_table *t)
  */
 static int fs_dest_rebuild(struct fs_sched_data *q, struct fs_dest_update *u,
 			   bool flush, u32 max_dests,
+			   const struct nlattr *max_attr,
 			   struct netlink_ext_ack *extack)
 {
 	const struct fs_dest_table *cur = rtnl_dereference(q->dests);
@@ -506,13 +508,25 @@ static int fs_dest_rebuild(struct fs_sched_data *q, struct fs_dest_update *u,
 		}
 		if (!present)
 			continue;
-		if (out >= max_dests) {
+		/* Counted to the end, for the message below. */
+		if (out < max_dests)
+			t->e[out] = cur_e;
+		out++;
+	}
+	if (out > max_dests) {
+		/* The entries there now do not fit a lowered max_dests: say
+		 * so, not that the table is full.
+		 */
+		if (nold > max_dests) {
+			NL_SET_ERR_MSG_ATTR(extack, max_attr,
+					    "flowshape: max_dests below the number of destination entries");
+		} else {
 			NL_SET_ERR_MSG(extack,
 				       "flowshape: destination table full (max_dests reached)");
-			err = -ENOSPC;
-			goto out;
+			NL_SET_BAD_ATTR(extack, u->dests);
 		}
-		t->e[out++] = cur_e;
+		err = -ENOSPC;
+		goto out;
 	}
 	t->count = out;
 	if (fs_table_index(t)) {
@@ -530,9 +544,21 @@ out:
 	return err;
 }
 
+/*
+ * One message carries at most max_dests (as it was) + max_dests (as it
+ * will be) updates: a delete for every entry there can be and a set for
+ * every entry there can be after.  A message with more can only fail
+ * (or repeat keys), and each update costs a struct fs_dest_op (72 bytes)
+ * twice before it is looked at.
+ */
+static u32 fs_dest_ops_max(const struct fs_sched_data *q, u32 max_dests)
+{
+	return q->p.max_dests + max_dests;
+}
+
 int fs_dest_prepare(struct fs_sched_data *q, struct nlattr *dests, bool flush,
-		    u32 max_dests, struct fs_dest_update **out,
-		    struct netlink_ext_ack *extack)
+		    u32 max_dests, const struct nlattr *max_attr,
+		    struct fs_dest_update **out, struct netlink_ext_ack *extack)
 {
 	const struct fs_dest_table *cur = rtnl_dereference(q->dests);
 	struct fs_dest_update *u;
@@ -552,10 +578,16 @@ int fs_dest_prepare(struct fs_sched_data *q, struct nlattr *dests, bool flush,
 					    "flowshape: trailing bytes after the last destination entry");
 			return -EINVAL;
 		}
+		if (n > fs_dest_ops_max(q, max_dests)) {
+			NL_SET_ERR_MSG_ATTR(extack, dests,
+					    "flowshape: more destination updates in one message than max_dests allows (one delete per entry and one set per entry of the new table at most): split them");
+			return -E2BIG;
+		}
 	}
 	u = kvzalloc(struct_size(u, ops, n), GFP_KERNEL);
 	if (!u)
 		return -ENOMEM;
+	u->dests = dests;
 
 	if (dests) {
 		nla_for_each_nested(nla, dests, rem) {
@@ -580,7 +612,7 @@ int fs_dest_prepare(struct fs_sched_data *q, struct nlattr *dests, bool flush,
 	if (in_place && cur && cur->count > max_dests)
 		in_place = false;
 	if (!in_place) {
-		err = fs_dest_rebuild(q, u, flush, max_dests, extack);
+		err = fs_dest_rebuild(q, u, flush, max_dests, max_attr, extack);
 		if (err)
 			goto err;
 	}

@@ -354,8 +354,8 @@ const struct fs_dest *fs_dest_lookup(const struct fs_dest_table *t,
 bool fs_dest_is_stale(const struct fs_dest *e, u64 stale_after, u64 now);
 struct fs_dest_update;
 int fs_dest_prepare(struct fs_sched_data *q, struct nlattr *dests, bool flush,
-		    u32 max_dests, struct fs_dest_update **out,
-		    struct netlink_ext_ack *extack);
+		    u32 max_dests, const struct nlattr *max_attr,
+		    struct fs_dest_update **out, struct netlink_ext_ack *extack);
 void fs_dest_commit(struct Qdisc *sch, struct fs_dest_update *u);
 void fs_dest_init(struct fs_sched_data *q);
 void fs_dest_update_free(struct fs_dest_update *u);

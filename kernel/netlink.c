@@ -246,17 +246,8 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 	    tb[TCA_FLOWSHAPE_MAX_DESTS]) {
 		err = fs_dest_prepare(q, tb[TCA_FLOWSHAPE_DESTS],
 				      nla_get_flag(tb[TCA_FLOWSHAPE_DEST_FLUSH]),
-				      max_dests, &upd, extack);
-		if (err == -ENOSPC) {
-			/* Mark what made the table overflow: a lowered
-			 * max_dests, else the entries.
-			 */
-			if (tb[TCA_FLOWSHAPE_MAX_DESTS] && max_dests < q->p.max_dests)
-				NL_SET_ERR_MSG_ATTR(extack, tb[TCA_FLOWSHAPE_MAX_DESTS],
-						    "flowshape: max_dests below the number of destination entries");
-			else
-				NL_SET_BAD_ATTR(extack, tb[TCA_FLOWSHAPE_DESTS]);
-		}
+				      max_dests, tb[TCA_FLOWSHAPE_MAX_DESTS],
+				      &upd, extack);
 		if (err) {
 			fs_buckets_free(nb);
 			return err;

@@ -74,7 +74,10 @@ enum {
 	TCA_FLOWSHAPE_DEFAULT_CONGESTION, /* u32 ppm: level without an entry */
 	TCA_FLOWSHAPE_DEFAULT_LOAD,	/* u32 ppm: level without an entry */
 	TCA_FLOWSHAPE_DESTS,		/* nest of TCA_FLOWSHAPE_DEST: updates,
-					 * applied all-or-nothing (change only)
+					 * applied all-or-nothing, at creation
+					 * (the initial table) or by a change;
+					 * at most MAX_DESTS before + MAX_DESTS
+					 * after of them (E2BIG)
 					 */
 	TCA_FLOWSHAPE_DEST_FLUSH,	/* flag: empty the destination table
 					 * before applying TCA_FLOWSHAPE_DESTS
