@@ -6,11 +6,19 @@
 
 #include <linux/kernel.h>
 #include <linux/log2.h>
+#include <linux/stringify.h>
 #include <net/netlink.h>
 #include <asm/unaligned.h>
 #include "flowshape.h"
 
 #define FS_NS_MAX	(10ULL * NSEC_PER_SEC)
+
+/*
+ * A buckets change moves every flow to the new table under the tree
+ * lock, bottom halves off: at most this many (a few ms on a slow CPU;
+ * 20000 took 40-60 ms under TCG).  Past it the change is refused.
+ */
+#define FS_REHASH_MAX_FLOWS	16384
 
 /*
  * The policy checks types and lengths only; each value's range is checked
@@ -261,6 +269,19 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 			 tb[TCA_FLOWSHAPE_MAX_DELAY];
 
 	sch_tree_lock(sch);
+	/* Checked under the lock, before anything is applied: the count
+	 * the rehash below would walk with bottom halves off.
+	 */
+	if (nb && q->flows > FS_REHASH_MAX_FLOWS) {
+		sch_tree_unlock(sch);
+		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_FLOWSHAPE_BUCKETS],
+				    "flowshape: buckets cannot change with more than "
+				    __stringify(FS_REHASH_MAX_FLOWS)
+				    " flows tracked (moving them would stop the qdisc too long): set buckets at creation, or replace the qdisc");
+		fs_buckets_free(nb);
+		fs_dest_update_free(upd);
+		return -EBUSY;
+	}
 	if (tb[TCA_FLOWSHAPE_LIMIT]) {
 		/* A lower limit refuses new packets until the backlog
 		 * drains below it; it never drops what is queued.
