@@ -7,7 +7,9 @@
  * few per packet, so a flood of new flows recycles memory without a
  * separate timer and the work per packet stays bounded.  The number of flows is
  * capped by max_flows; past it, or when an allocation fails, packets share
- * one overflow flow and are counted, never dropped for that reason.
+ * FS_OVERFLOW_FLOWS overflow flows by hash, bounded together by
+ * overflow_limit (qdisc.c), so that a flood of new flows cannot take the
+ * room of the flows tracked.
  */
 
 #include <linux/slab.h>
@@ -225,7 +227,7 @@ static void fs_flow_gc(struct fs_sched_data *q, u64 now)
 
 /*
  * Find or create the flow of @skb.  Never fails: without a flow of its
- * own, a packet goes to the shared overflow flow.
+ * own, a packet goes to one of the shared overflow flows.
  */
 struct fs_flow *fs_flow_classify(struct fs_sched_data *q, struct sk_buff *skb,
 				 u64 now)
@@ -248,10 +250,8 @@ struct fs_flow *fs_flow_classify(struct fs_sched_data *q, struct sk_buff *skb,
 	}
 
 	f = fs_flow_alloc(q, hash, now);
-	if (!f) {
-		q->stat_overflow++;
-		return &q->overflow;
-	}
+	if (!f)
+		return &q->overflow[reciprocal_scale(hash, FS_OVERFLOW_FLOWS)];
 	rb_link_node(&f->hash_node, parent, p);
 	rb_insert_color(&f->hash_node, root);
 	return f;
@@ -308,6 +308,7 @@ void fs_flow_purge_queued(struct fs_sched_data *q)
 	rbtree_postorder_for_each_entry_safe(f, next, &q->far.rb_root,
 					     throttle_node)
 		fs_flow_purged(q, f);
+	q->overflow_qlen = 0;
 }
 
 /* Free every flow and its packets (destroy). */
@@ -318,15 +319,14 @@ void fs_flow_free_all(struct Qdisc *sch)
 	u32 i;
 
 	fs_flow_queue_purge(&q->internal);
-	fs_flow_queue_purge(&q->overflow);
+	for (i = 0; i < FS_OVERFLOW_FLOWS; i++)
+		fs_flow_queue_purge(&q->overflow[i]);
+	q->overflow_qlen = 0;
 	/* Every flow goes: so do the aggregates (none is used after). */
 	while ((n = rb_first(&q->aggs)) != NULL) {
 		rb_erase(n, &q->aggs);
 		kfree(rb_entry(n, struct fs_agg, node));
 	}
-	q->overflow.agg = NULL;
-	q->overflow.counted = 0;
-	q->overflow.dest_gen = FS_GEN_NONE;
 	if (!q->buckets)
 		return;
 	for (i = 0; i <= q->bucket_mask; i++) {
@@ -355,7 +355,6 @@ void fs_flow_forget_dests(struct fs_sched_data *q)
 	struct rb_node *n;
 	u32 i;
 
-	q->overflow.dest_gen = FS_GEN_NONE;
 	for (i = 0; i <= q->bucket_mask; i++)
 		for (n = rb_first(&q->buckets[i]); n; n = rb_next(n))
 			rb_entry(n, struct fs_flow, hash_node)->dest_gen = FS_GEN_NONE;

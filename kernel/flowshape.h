@@ -36,6 +36,7 @@ struct fs_params {
 	u32 bypass_mark;
 	u32 bypass_mask;		/* 0: no mark bypasses */
 	u32 horizon_drop;		/* EDT beyond horizon: 1 drop, 0 cap */
+	u32 overflow_limit;		/* packets in the overflow flows */
 	u8 mode;
 	u8 rate_scope;			/* enum flowshape_rate_scope */
 	u64 flow_idle;			/* ns */
@@ -83,7 +84,7 @@ struct fs_flow {
 		struct fs_flow *next;
 		/* THROTTLED beyond the wheel: in q->far, by time_next */
 		struct rb_node throttle_node;
-		/* IDLE: in q->idle_flows (never the overflow flow) */
+		/* IDLE: in q->idle_flows (never an overflow flow) */
 		struct list_head idle_node;
 	};
 	u64 time_next;			/* when to look at its head again, ns */
@@ -178,10 +179,19 @@ struct fs_wheel {
 	struct fs_flow *slot[FS_WHEEL_SLOTS];
 };
 
+/*
+ * Flows past max_flows (or without memory for a flow) share this many
+ * overflow flows, by hash: a flood of new flows is spread over them, not
+ * queued behind one head, and each packet takes its own destination's
+ * delay (see fs_flow_target()).
+ */
+#define FS_OVERFLOW_FLOWS	16
+
 struct fs_sched_data {
 	/* datapath, under the qdisc lock */
 	struct fs_flow internal;	/* control traffic: plain FIFO, first */
-	struct fs_flow overflow;	/* shared flow past max_flows */
+	struct fs_flow overflow[FS_OVERFLOW_FLOWS]; /* shared past max_flows */
+	u32 overflow_qlen;		/* packets in them, <= overflow_limit */
 	struct fs_flow *ready_head;	/* flows whose head is due, round robin */
 	struct fs_flow *ready_tail;
 	struct fs_wheel *wheel;		/* throttled flows within its span */
@@ -228,6 +238,7 @@ struct fs_sched_data {
 	u64 stat_reslotted;
 	u64 stat_drops_horizon;
 	u64 stat_horizon_caps;
+	u64 stat_drops_overflow;
 };
 
 /*
@@ -267,8 +278,8 @@ bool fs_flow_set_dest(struct fs_sched_data *q, struct fs_flow *f,
  * The idle list, in the order flows went idle, for the GC and for
  * uncounting active flows whose gap ran out (q->linger: every flow before
  * it is uncounted).  idle_node shares space with the scheduling links: it
- * is valid only while the flow is IDLE, and the overflow flow (never
- * freed) is never on the list.
+ * is valid only while the flow is IDLE, and the overflow flows (never
+ * freed) are never on the list.
  */
 static inline void fs_idle_unlink(struct fs_sched_data *q, struct fs_flow *f)
 {
@@ -285,17 +296,23 @@ static inline void fs_idle_append(struct fs_sched_data *q, struct fs_flow *f)
 		q->linger = f;
 }
 
+static inline bool fs_flow_is_overflow(const struct fs_sched_data *q,
+				       const struct fs_flow *f)
+{
+	return f >= q->overflow && f < q->overflow + FS_OVERFLOW_FLOWS;
+}
+
 /* @f has nothing queued now: GC may take it. */
 static inline void fs_flow_went_idle(struct fs_sched_data *q, struct fs_flow *f)
 {
-	if (f != &q->overflow)
+	if (!fs_flow_is_overflow(q, f))
 		fs_idle_append(q, f);
 }
 
 /* An IDLE flow gets a packet queued: off the idle list. */
 static inline void fs_flow_leave_idle(struct fs_sched_data *q, struct fs_flow *f)
 {
-	if (f != &q->overflow)
+	if (!fs_flow_is_overflow(q, f))
 		fs_idle_unlink(q, f);
 }
 

@@ -80,6 +80,8 @@ static const struct fs_range fs_ranges[] = {
 	  "flowshape: horizon out of range (1 ms..3600 s, in ns)" },
 	{ TCA_FLOWSHAPE_HORIZON_DROP, 0, 1,
 	  "flowshape: horizon_drop out of range (0 cap, 1 drop)" },
+	{ TCA_FLOWSHAPE_OVERFLOW_LIMIT, 1, 1000000,
+	  "flowshape: overflow_limit out of range (1..1000000 packets)" },
 };
 
 static const struct nla_policy fs_policy[TCA_FLOWSHAPE_MAX + 1] = {
@@ -111,6 +113,7 @@ static const struct nla_policy fs_policy[TCA_FLOWSHAPE_MAX + 1] = {
 	[TCA_FLOWSHAPE_AQM_INTERVAL]	= { .type = NLA_U64 },
 	[TCA_FLOWSHAPE_HORIZON]		= { .type = NLA_U64 },
 	[TCA_FLOWSHAPE_HORIZON_DROP]	= { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_OVERFLOW_LIMIT]	= { .type = NLA_U32 },
 };
 
 /* The policy has checked the length: 1, 4 or 8 bytes by type. */
@@ -177,6 +180,7 @@ void fs_params_default(struct fs_params *p)
 		.aqm_interval		= 100 * NSEC_PER_MSEC,
 		.horizon		= 10 * NSEC_PER_SEC,
 		.horizon_drop		= 1,
+		.overflow_limit		= 1000,
 	};
 }
 
@@ -312,6 +316,8 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 	fs_set_u64(&q->p.aqm_interval, tb[TCA_FLOWSHAPE_AQM_INTERVAL]);
 	fs_set_u64(&q->p.horizon, tb[TCA_FLOWSHAPE_HORIZON]);
 	fs_set_u32(&q->p.horizon_drop, tb[TCA_FLOWSHAPE_HORIZON_DROP]);
+	/* Like limit: a lower value drops nothing queued. */
+	fs_set_u32(&q->p.overflow_limit, tb[TCA_FLOWSHAPE_OVERFLOW_LIMIT]);
 	if (tb[TCA_FLOWSHAPE_RATE_SCOPE])
 		WRITE_ONCE(q->p.rate_scope,
 			   nla_get_u8(tb[TCA_FLOWSHAPE_RATE_SCOPE]));
@@ -378,7 +384,9 @@ int fs_dump(struct Qdisc *sch, struct sk_buff *skb)
 	    fs_put_u64(skb, TCA_FLOWSHAPE_AQM_TARGET, READ_ONCE(p->aqm_target)) ||
 	    fs_put_u64(skb, TCA_FLOWSHAPE_AQM_INTERVAL, READ_ONCE(p->aqm_interval)) ||
 	    fs_put_u64(skb, TCA_FLOWSHAPE_HORIZON, READ_ONCE(p->horizon)) ||
-	    nla_put_u32(skb, TCA_FLOWSHAPE_HORIZON_DROP, READ_ONCE(p->horizon_drop)))
+	    nla_put_u32(skb, TCA_FLOWSHAPE_HORIZON_DROP, READ_ONCE(p->horizon_drop)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_OVERFLOW_LIMIT,
+			READ_ONCE(p->overflow_limit)))
 		goto nla_put_failure;
 
 	return nla_nest_end(skb, opts);
@@ -424,6 +432,7 @@ int fs_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.drops_horizon = q->stat_drops_horizon;
 	st.horizon_caps = q->stat_horizon_caps;
 	st.reslotted = q->stat_reslotted;
+	st.drops_overflow = q->stat_drops_overflow;
 	st.flows = q->flows;
 	st.throttled_flows = q->throttled_flows;
 	if (q->throttled_flows && q->time_next_throttled > now)

@@ -21,10 +21,10 @@
  * in control_packets: it is never delayed.
  *
  * Accounting: every packet offered is queued (enqueued) or dropped with a
- * cause (drops_limit, drops_flow_limit, drops_horizon); a queued packet
- * may be dropped at dequeue by the AQM (drops_aqm); enqueued = released +
- * purged + drops_aqm + qlen, all in skbs (a GSO packet is one; bstats
- * counts its segments).
+ * cause (drops_limit, drops_flow_limit, drops_overflow, drops_horizon); a
+ * queued packet may be dropped at dequeue by the AQM (drops_aqm);
+ * enqueued = released + purged + drops_aqm + qlen, all in skbs (a GSO
+ * packet is one; bstats counts its segments).
  */
 
 #include <linux/module.h>
@@ -48,6 +48,22 @@
  */
 #define FS_RECHECK_NS	NSEC_PER_SEC
 
+/* The delay entry @e (NULL: none) yields now; 0 when stale (*stale set). */
+static u64 fs_entry_delay(struct fs_sched_data *q, const struct fs_dest *e,
+			  u64 now, bool *stale)
+{
+	*stale = false;
+	if (!e)
+		return q->default_delay;
+	/* Fail open: an entry nobody refreshes stops delaying. */
+	if (fs_dest_is_stale(e, q->p.stale_after, now)) {
+		q->stat_stale++;
+		*stale = true;
+		return 0;
+	}
+	return READ_ONCE(e->delay_ns);
+}
+
 /*
  * The delay toward @f's destination now, unsmoothed: its entry's, 0 when
  * the entry went stale (*stale set), the default without an entry.
@@ -58,7 +74,14 @@ static u64 fs_flow_target(struct fs_sched_data *q, struct fs_flow *f,
 	const struct fs_dest_table *t = rcu_dereference_bh(q->dests);
 	u32 gen = t ? t->gen : 0;
 
-	*stale = false;
+	/* An overflow flow carries many flows, to any destinations: each
+	 * packet is matched on its own (one lookup per packet, no
+	 * aggregate: overflow traffic is paced per overflow flow, as with
+	 * rate_scope flow).
+	 */
+	if (unlikely(fs_flow_is_overflow(q, f)))
+		return fs_entry_delay(q, fs_dest_lookup(t, skb), now, stale);
+
 	/* A flow keeps its match until the table's structure changes;
 	 * without memory for its aggregate it has none and tries again.
 	 */
@@ -66,15 +89,7 @@ static u64 fs_flow_target(struct fs_sched_data *q, struct fs_flow *f,
 	    fs_flow_set_dest(q, f, fs_dest_lookup(t, skb)))
 		f->dest_gen = gen;
 
-	if (!f->agg)
-		return q->default_delay;
-	/* Fail open: an entry nobody refreshes stops delaying. */
-	if (fs_dest_is_stale(f->agg->dest, q->p.stale_after, now)) {
-		q->stat_stale++;
-		*stale = true;
-		return 0;
-	}
-	return READ_ONCE(f->agg->dest->delay_ns);
+	return fs_entry_delay(q, f->agg ? f->agg->dest : NULL, now, stale);
 }
 
 /* The delay this flow's next packet gets: its destination's, smoothed. */
@@ -86,9 +101,11 @@ static u64 fs_flow_delay(struct fs_sched_data *q, struct fs_flow *f,
 	u64 target = fs_flow_target(q, f, skb, now, &stale);
 
 	/* (A flow that never sent has no history; a stale entry fails
-	 * open at once, not at the smoothing's pace.)
+	 * open at once, not at the smoothing's pace; an overflow flow's
+	 * packets go to different destinations.)
 	 */
-	if (smoothing && f->last_departure && !stale)
+	if (smoothing && f->last_departure && !stale &&
+	    !fs_flow_is_overflow(q, f))
 		target = div_u64(f->applied_delay * smoothing +
 				 target * (FLOWSHAPE_LEVEL_ONE - smoothing),
 				 FLOWSHAPE_LEVEL_ONE);
@@ -330,7 +347,7 @@ static bool fs_aqm(struct fs_sched_data *q, struct fs_flow *f,
 	u64 excess;
 	bool above;
 
-	if (!q->p.aqm_target || f == &q->overflow)
+	if (!q->p.aqm_target || fs_flow_is_overflow(q, f))
 		return false;
 	excess = fs_excess(q, f, skb, now);
 	/* Never below FS_AQM_MIN_QLEN packets left queued (CoDel's
@@ -420,8 +437,18 @@ static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 
 	f = fs_flow_classify(q, skb, now);
 	fs_flow_linger(q, now);
-	/* The overflow flow aggregates many flows: only limit bounds it. */
-	if (unlikely(f->qlen >= q->p.flow_limit && f != &q->overflow)) {
+	if (unlikely(fs_flow_is_overflow(q, f))) {
+		/* The overflow flows carry many flows: not flow_limit but
+		 * overflow_limit bounds them, together, so that a flood of
+		 * new flows never takes the room of the flows tracked.
+		 */
+		if (q->overflow_qlen >= q->p.overflow_limit) {
+			q->stat_drops_overflow++;
+			return qdisc_drop(skb, sch, to_free);
+		}
+		q->overflow_qlen++;
+		q->stat_overflow++;
+	} else if (unlikely(f->qlen >= q->p.flow_limit)) {
 		q->stat_drops_flow_limit++;
 		return qdisc_drop(skb, sch, to_free);
 	}
@@ -558,6 +585,8 @@ static struct sk_buff *flowshape_dequeue(struct Qdisc *sch)
 			}
 		}
 		fs_flow_queue_pop(f);
+		if (unlikely(fs_flow_is_overflow(q, f)))
+			q->overflow_qlen--;
 		f->credit -= qdisc_pkt_len(skb);
 		late = now - due;
 		f->last_departure = q->p.mode == FLOWSHAPE_MODE_DELAY ? now :
@@ -649,7 +678,6 @@ static int flowshape_init(struct Qdisc *sch, struct nlattr *opt,
 	qdisc_watchdog_init_clockid(&q->watchdog, sch, CLOCK_MONOTONIC);
 	fs_params_default(&q->p);
 	sch->limit = q->p.limit;
-	q->overflow.dest_gen = FS_GEN_NONE;
 	q->aggs = RB_ROOT;
 	fs_dest_init(q);
 	INIT_LIST_HEAD(&q->idle_flows);

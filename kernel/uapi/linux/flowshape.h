@@ -116,6 +116,12 @@ enum {
 					 * its stamp at the horizon; a computed
 					 * departure beyond it is always capped
 					 */
+	TCA_FLOWSHAPE_OVERFLOW_LIMIT,	/* u32: packets queued in the overflow
+					 * flows together (flows past MAX_FLOWS),
+					 * 1..1000000, default 1000; keep it
+					 * below LIMIT: the flows tracked keep
+					 * the difference
+					 */
 	__TCA_FLOWSHAPE_MAX
 };
 
@@ -190,9 +196,10 @@ struct tc_flowshape_xstats {
 					 * > arrival (counted when released)
 					 */
 	__u64	delay_total_ns;		/* sum over packets of departure - arrival, ns */
-	__u64	overflow_packets;	/* packets queued in the shared overflow flow
-					 * because max_flows was reached or a flow
-					 * could not be allocated
+	__u64	overflow_packets;	/* packets queued in the shared overflow
+					 * flows (16, by flow hash) because
+					 * max_flows was reached or a flow could
+					 * not be allocated
 					 */
 	__u64	alloc_errors;		/* flow allocations that failed */
 	__u64	gc_flows;		/* idle flows freed */
@@ -239,6 +246,9 @@ struct tc_flowshape_xstats {
 					 * (a stall) given a new slot of their
 					 * destination's clock instead of leaving
 					 * together with the others
+					 */
+	__u64	drops_overflow;		/* drops: overflow_limit reached in the
+					 * overflow flows
 					 */
 };
 
