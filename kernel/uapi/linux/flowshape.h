@@ -218,7 +218,9 @@ struct tc_flowshape_xstats {
 	__u32	stale_dests;		/* entries older than stale_after */
 	__u64	next_release_ns;	/* earliest due time - now, ns (0: none) */
 	/* Appended: a shorter struct is from an older module. */
-	__u64	released;		/* packets dequeued.  Like enqueued, qlen
+	__u64	released;		/* packets dequeued (one a parent peeked
+					 * counts when the parent takes it: until
+					 * then it is in qlen).  Like enqueued, qlen
 					 * and the drops, a GSO packet counts once;
 					 * the qdisc's "sent N pkt" counts its
 					 * segments.  enqueued = released + purged
