@@ -246,6 +246,11 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 			return -EINVAL;
 		}
 		if (buckets != q->p.buckets) {
+			/* Refused early too, before 8 MB are taken for it
+			 * (the count is checked again under the lock).
+			 */
+			if (READ_ONCE(q->flows) > FS_REHASH_MAX_FLOWS)
+				goto busy;
 			nb = fs_buckets_alloc(buckets);
 			if (!nb)
 				return -ENOMEM;
@@ -278,13 +283,9 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 	 */
 	if (nb && q->flows > FS_REHASH_MAX_FLOWS) {
 		sch_tree_unlock(sch);
-		NL_SET_ERR_MSG_ATTR(extack, tb[TCA_FLOWSHAPE_BUCKETS],
-				    "flowshape: buckets cannot change with more than "
-				    __stringify(FS_REHASH_MAX_FLOWS)
-				    " flows tracked (moving them would stop the qdisc too long): set buckets at creation, or replace the qdisc");
 		fs_buckets_free(nb);
 		fs_dest_update_free(upd);
-		return -EBUSY;
+		goto busy;
 	}
 	if (tb[TCA_FLOWSHAPE_LIMIT]) {
 		/* A lower limit refuses new packets until the backlog
@@ -338,6 +339,13 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 	if (delays_changed)
 		fs_dest_recompute(q);
 	return 0;
+
+busy:
+	NL_SET_ERR_MSG_ATTR(extack, tb[TCA_FLOWSHAPE_BUCKETS],
+			    "flowshape: buckets cannot change with more than "
+			    __stringify(FS_REHASH_MAX_FLOWS)
+			    " flows tracked (moving them would stop the qdisc too long): set buckets at creation, or replace the qdisc");
+	return -EBUSY;
 }
 
 static int fs_put_u64(struct sk_buff *skb, int type, u64 v)
