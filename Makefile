@@ -45,7 +45,7 @@ deps-lab:
 module: deps
 	@test -n "$(KDIR)" -a -d "$(KDIR)" || \
 		{ echo "No kernel headers found: set KDIR or install linux-headers-amd64" >&2; exit 1; }
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 FLOWSHAPE_WERROR=1 modules
 
 # The debug variant, for the selftests only (selftests/overflow.sh): the
 # same sources built with -DFLOWSHAPE_DEBUG into build/module-debug/
@@ -76,7 +76,7 @@ tools: deps
 	$(MAKE) -C tools/agent
 
 lint: deps-lab
-	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 C=2 modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 C=2 FLOWSHAPE_WERROR=1 modules
 	@tools/checkpatch.sh
 
 check: deps-lab all

@@ -17,6 +17,7 @@
 #include <linux/stringify.h>
 #include <asm/unaligned.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/if_ether.h>
@@ -35,6 +36,7 @@ struct fs_dest_op {
 
 struct fs_dest_update {
 	struct fs_dest_table *table;	/* to publish; NULL: update in place */
+	const struct nlattr *dests;	/* for extack */
 	u32 nops;
 	struct fs_dest_op ops[];
 };
@@ -445,6 +447,7 @@ static int fs_table_index(struct fs_dest_table *t)
  */
 static int fs_dest_rebuild(struct fs_sched_data *q, struct fs_dest_update *u,
 			   bool flush, u32 max_dests,
+			   const struct nlattr *max_attr,
 			   struct netlink_ext_ack *extack)
 {
 	const struct fs_dest_table *cur = rtnl_dereference(q->dests);
@@ -505,13 +508,25 @@ static int fs_dest_rebuild(struct fs_sched_data *q, struct fs_dest_update *u,
 		}
 		if (!present)
 			continue;
-		if (out >= max_dests) {
+		/* Counted to the end, for the message below. */
+		if (out < max_dests)
+			t->e[out] = cur_e;
+		out++;
+	}
+	if (out > max_dests) {
+		/* The entries there now do not fit a lowered max_dests: say
+		 * so, not that the table is full.
+		 */
+		if (nold > max_dests) {
+			NL_SET_ERR_MSG_ATTR(extack, max_attr,
+					    "flowshape: max_dests below the number of destination entries");
+		} else {
 			NL_SET_ERR_MSG(extack,
 				       "flowshape: destination table full (max_dests reached)");
-			err = -ENOSPC;
-			goto out;
+			NL_SET_BAD_ATTR(extack, u->dests);
 		}
-		t->e[out++] = cur_e;
+		err = -ENOSPC;
+		goto out;
 	}
 	t->count = out;
 	if (fs_table_index(t)) {
@@ -529,9 +544,21 @@ out:
 	return err;
 }
 
+/*
+ * One message carries at most max_dests (as it was) + max_dests (as it
+ * will be) updates: a delete for every entry there can be and a set for
+ * every entry there can be after.  A message with more can only fail
+ * (or repeat keys), and each update costs a struct fs_dest_op (72 bytes)
+ * twice before it is looked at.
+ */
+static u32 fs_dest_ops_max(const struct fs_sched_data *q, u32 max_dests)
+{
+	return q->p.max_dests + max_dests;
+}
+
 int fs_dest_prepare(struct fs_sched_data *q, struct nlattr *dests, bool flush,
-		    u32 max_dests, struct fs_dest_update **out,
-		    struct netlink_ext_ack *extack)
+		    u32 max_dests, const struct nlattr *max_attr,
+		    struct fs_dest_update **out, struct netlink_ext_ack *extack)
 {
 	const struct fs_dest_table *cur = rtnl_dereference(q->dests);
 	struct fs_dest_update *u;
@@ -551,10 +578,16 @@ int fs_dest_prepare(struct fs_sched_data *q, struct nlattr *dests, bool flush,
 					    "flowshape: trailing bytes after the last destination entry");
 			return -EINVAL;
 		}
+		if (n > fs_dest_ops_max(q, max_dests)) {
+			NL_SET_ERR_MSG_ATTR(extack, dests,
+					    "flowshape: more destination updates in one message than max_dests allows (one delete per entry and one set per entry of the new table at most): split them");
+			return -E2BIG;
+		}
 	}
 	u = kvzalloc(struct_size(u, ops, n), GFP_KERNEL);
 	if (!u)
 		return -ENOMEM;
+	u->dests = dests;
 
 	if (dests) {
 		nla_for_each_nested(nla, dests, rem) {
@@ -579,7 +612,7 @@ int fs_dest_prepare(struct fs_sched_data *q, struct nlattr *dests, bool flush,
 	if (in_place && cur && cur->count > max_dests)
 		in_place = false;
 	if (!in_place) {
-		err = fs_dest_rebuild(q, u, flush, max_dests, extack);
+		err = fs_dest_rebuild(q, u, flush, max_dests, max_attr, extack);
 		if (err)
 			goto err;
 	}
@@ -596,9 +629,57 @@ static void fs_dest_set_delay(const struct fs_params *p, struct fs_dest *e)
 						 READ_ONCE(e->load)));
 }
 
-/* Apply a prepared update.  Cannot fail. */
-void fs_dest_commit(struct fs_sched_data *q, struct fs_dest_update *u)
+#ifdef FLOWSHAPE_DEBUG
+/*
+ * Debug build only: the generation a new qdisc's table count starts
+ * from, so that the selftests reach the wrap (selftests/accounting.sh)
+ * without 2^32 updates.
+ */
+static uint debug_dest_gen;
+module_param(debug_dest_gen, uint, 0644);
+MODULE_PARM_DESC(debug_dest_gen,
+		 "debug build: first destination table generation of a new qdisc");
+#define fs_debug_dest_gen()	READ_ONCE(debug_dest_gen)
+#else
+#define fs_debug_dest_gen()	0U
+#endif
+
+void fs_dest_init(struct fs_sched_data *q)
 {
+	q->dest_gen = fs_debug_dest_gen();
+}
+
+/*
+ * Publish @t with the next generation.  Generations are 1..2^32 - 2: 0
+ * is a flow's "matched against no table" and FS_GEN_NONE its "never
+ * matched".  When the count would reach either, it starts again at 1,
+ * and so that no flow's cached generation can equal a new table's, every
+ * flow forgets its match first: O(flows) with the tree lock held, once
+ * every 2^32 - 2 republishes.
+ */
+static void fs_dest_publish(struct Qdisc *sch, struct fs_dest_table *t)
+{
+	struct fs_sched_data *q = qdisc_priv(sch);
+	u32 gen = q->dest_gen + 1;
+
+	if (likely(gen != FS_GEN_NONE && gen != 0)) {
+		t->gen = gen;
+		q->dest_gen = gen;
+		rcu_assign_pointer(q->dests, t);
+		return;
+	}
+	sch_tree_lock(sch);
+	fs_flow_forget_dests(q);
+	t->gen = 1;
+	q->dest_gen = 1;
+	rcu_assign_pointer(q->dests, t);
+	sch_tree_unlock(sch);
+}
+
+/* Apply a prepared update.  Cannot fail. */
+void fs_dest_commit(struct Qdisc *sch, struct fs_dest_update *u)
+{
+	struct fs_sched_data *q = qdisc_priv(sch);
 	struct fs_dest_table *cur = rtnl_dereference(q->dests);
 	u64 now = ktime_get_ns();
 	u32 i;
@@ -620,8 +701,7 @@ void fs_dest_commit(struct fs_sched_data *q, struct fs_dest_update *u)
 
 	for (i = 0; i < u->table->count; i++)
 		fs_dest_set_delay(&q->p, &u->table->e[i]);
-	u->table->gen = ++q->dest_gen;
-	rcu_assign_pointer(q->dests, u->table);
+	fs_dest_publish(sch, u->table);
 	u->table = NULL;
 	if (cur)
 		kvfree_rcu(cur, rcu);

@@ -7,7 +7,9 @@
  * few per packet, so a flood of new flows recycles memory without a
  * separate timer and the work per packet stays bounded.  The number of flows is
  * capped by max_flows; past it, or when an allocation fails, packets share
- * one overflow flow and are counted, never dropped for that reason.
+ * FS_OVERFLOW_FLOWS overflow flows by hash, bounded together by
+ * overflow_limit (qdisc.c), so that a flood of new flows cannot take the
+ * room of the flows tracked.
  */
 
 #include <linux/slab.h>
@@ -83,7 +85,7 @@ static struct fs_flow *fs_flow_alloc(struct fs_sched_data *q, u32 hash,
 		return NULL;
 	}
 	f->hash = hash;
-	f->dest_gen = ~0U;
+	f->dest_gen = FS_GEN_NONE;
 	/* IDLE and not yet on the idle list: its first packet queues it
 	 * (fs_flow_leave_idle).  A full quantum to start with.
 	 */
@@ -225,7 +227,7 @@ static void fs_flow_gc(struct fs_sched_data *q, u64 now)
 
 /*
  * Find or create the flow of @skb.  Never fails: without a flow of its
- * own, a packet goes to the shared overflow flow.
+ * own, a packet goes to one of the shared overflow flows.
  */
 struct fs_flow *fs_flow_classify(struct fs_sched_data *q, struct sk_buff *skb,
 				 u64 now)
@@ -248,10 +250,8 @@ struct fs_flow *fs_flow_classify(struct fs_sched_data *q, struct sk_buff *skb,
 	}
 
 	f = fs_flow_alloc(q, hash, now);
-	if (!f) {
-		q->stat_overflow++;
-		return &q->overflow;
-	}
+	if (!f)
+		return &q->overflow[reciprocal_scale(hash, FS_OVERFLOW_FLOWS)];
 	rb_link_node(&f->hash_node, parent, p);
 	rb_insert_color(&f->hash_node, root);
 	return f;
@@ -267,7 +267,51 @@ void fs_flow_queue_purge(struct fs_flow *f)
 	f->tail = NULL;
 }
 
-/* Free every flow and its packets (reset, destroy). */
+/* A flow whose packets were purged: idle, on the idle list as if drained. */
+static void fs_flow_purged(struct fs_sched_data *q, struct fs_flow *f)
+{
+	fs_flow_queue_purge(f);
+	f->state = FS_FLOW_IDLE;
+	f->aqm_first_above = 0;
+	f->aqm_count = 0;
+	fs_flow_went_idle(q, f);
+}
+
+/*
+ * Reset: free every queued packet, keep the flows.  Only flows with
+ * packets are visited, through the scheduling structures (the ready
+ * list, the wheel's non-empty slots, the far tree), so the work is
+ * O(packets queued), bounded by limit, whatever the number of flows:
+ * the core resets a qdisc with bottom halves off (a device going down,
+ * a graft under a parent).  Idle flows stay for the GC, as after a
+ * drain.  The caller resets the scheduling structures after.
+ */
+void fs_flow_purge_queued(struct fs_sched_data *q)
+{
+	struct fs_wheel *w = q->wheel;
+	struct fs_flow *f, *next;
+	unsigned long i;
+
+	fs_flow_queue_purge(&q->internal);
+	q->internal.state = FS_FLOW_IDLE;
+	for (f = q->ready_head; f; f = next) {
+		next = f->next;		/* (shares space with idle_node) */
+		fs_flow_purged(q, f);
+	}
+	for_each_set_bit(i, w->map, FS_WHEEL_SLOTS) {
+		for (f = w->slot[i]; f; f = next) {
+			next = f->next;
+			fs_flow_purged(q, f);
+		}
+	}
+	/* Post-order: a node is left before its parent is read. */
+	rbtree_postorder_for_each_entry_safe(f, next, &q->far.rb_root,
+					     throttle_node)
+		fs_flow_purged(q, f);
+	q->overflow_qlen = 0;
+}
+
+/* Free every flow and its packets (destroy). */
 void fs_flow_free_all(struct Qdisc *sch)
 {
 	struct fs_sched_data *q = qdisc_priv(sch);
@@ -275,15 +319,14 @@ void fs_flow_free_all(struct Qdisc *sch)
 	u32 i;
 
 	fs_flow_queue_purge(&q->internal);
-	fs_flow_queue_purge(&q->overflow);
+	for (i = 0; i < FS_OVERFLOW_FLOWS; i++)
+		fs_flow_queue_purge(&q->overflow[i]);
+	q->overflow_qlen = 0;
 	/* Every flow goes: so do the aggregates (none is used after). */
 	while ((n = rb_first(&q->aggs)) != NULL) {
 		rb_erase(n, &q->aggs);
 		kfree(rb_entry(n, struct fs_agg, node));
 	}
-	q->overflow.agg = NULL;
-	q->overflow.counted = 0;
-	q->overflow.dest_gen = ~0U;
 	if (!q->buckets)
 		return;
 	for (i = 0; i <= q->bucket_mask; i++) {
@@ -301,6 +344,20 @@ void fs_flow_free_all(struct Qdisc *sch)
 	q->flows = 0;
 	INIT_LIST_HEAD(&q->idle_flows);
 	q->linger = NULL;
+}
+
+/*
+ * Every flow redoes its destination match on its next packet (the
+ * table's generation wrapped).  Under the tree lock.
+ */
+void fs_flow_forget_dests(struct fs_sched_data *q)
+{
+	struct rb_node *n;
+	u32 i;
+
+	for (i = 0; i <= q->bucket_mask; i++)
+		for (n = rb_first(&q->buckets[i]); n; n = rb_next(n))
+			rb_entry(n, struct fs_flow, hash_node)->dest_gen = FS_GEN_NONE;
 }
 
 /* Move every flow into @nb (n buckets).  Under the tree lock. */

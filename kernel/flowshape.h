@@ -36,6 +36,7 @@ struct fs_params {
 	u32 bypass_mark;
 	u32 bypass_mask;		/* 0: no mark bypasses */
 	u32 horizon_drop;		/* EDT beyond horizon: 1 drop, 0 cap */
+	u32 overflow_limit;		/* packets in the overflow flows */
 	u8 mode;
 	u8 rate_scope;			/* enum flowshape_rate_scope */
 	u64 flow_idle;			/* ns */
@@ -64,7 +65,9 @@ enum fs_flow_state {
 struct fs_flow {
 	struct rb_node hash_node;	/* in its bucket, keyed by hash */
 	u32 hash;			/* skb_get_hash() key */
-	u32 dest_gen;			/* table generation of @agg's match */
+	u32 dest_gen;			/* table generation of @agg's match:
+					 * 0 none, FS_GEN_NONE never matched
+					 */
 	struct fs_agg *agg;		/* its destination, NULL: default */
 	struct sk_buff *head;		/* FIFO of queued packets */
 	u32 qlen;
@@ -81,7 +84,7 @@ struct fs_flow {
 		struct fs_flow *next;
 		/* THROTTLED beyond the wheel: in q->far, by time_next */
 		struct rb_node throttle_node;
-		/* IDLE: in q->idle_flows (never the overflow flow) */
+		/* IDLE: in q->idle_flows (never an overflow flow) */
 		struct list_head idle_node;
 	};
 	u64 time_next;			/* when to look at its head again, ns */
@@ -95,6 +98,9 @@ struct fs_flow {
 #define FS_FAMILY_MARK		AF_UNSPEC
 /* Different mark masks in one table at most: the lookup tries each. */
 #define FS_MARK_MASKS_MAX	32
+
+/* A flow's dest_gen before its first match: never a table's generation. */
+#define FS_GEN_NONE		(~0U)
 
 /* One destination entry.  Levels and times are read locklessly by the
  * datapath while a value-only update rewrites them in place.
@@ -162,9 +168,9 @@ struct fs_dest_table {
 	struct fs_dest e[];
 };
 
-/* Throttled flows due within the horizon, by due time: see sched.c. */
+/* Throttled flows due within the wheel's span, by due time: see sched.c. */
 #define FS_WHEEL_SHIFT	13			/* slot: 8.192 us */
-#define FS_WHEEL_SLOTS	8192U			/* horizon: ~67 ms */
+#define FS_WHEEL_SLOTS	8192U			/* span: ~67 ms */
 #define FS_WHEEL_MASK	(FS_WHEEL_SLOTS - 1)
 
 struct fs_wheel {
@@ -173,13 +179,22 @@ struct fs_wheel {
 	struct fs_flow *slot[FS_WHEEL_SLOTS];
 };
 
+/*
+ * Flows past max_flows (or without memory for a flow) share this many
+ * overflow flows, by hash: a flood of new flows is spread over them, not
+ * queued behind one head, and each packet takes its own destination's
+ * delay (see fs_flow_target()).
+ */
+#define FS_OVERFLOW_FLOWS	16
+
 struct fs_sched_data {
 	/* datapath, under the qdisc lock */
 	struct fs_flow internal;	/* control traffic: plain FIFO, first */
-	struct fs_flow overflow;	/* shared flow past max_flows */
+	struct fs_flow overflow[FS_OVERFLOW_FLOWS]; /* shared past max_flows */
+	u32 overflow_qlen;		/* packets in them, <= overflow_limit */
 	struct fs_flow *ready_head;	/* flows whose head is due, round robin */
 	struct fs_flow *ready_tail;
-	struct fs_wheel *wheel;		/* throttled flows within the horizon */
+	struct fs_wheel *wheel;		/* throttled flows within its span */
 	struct rb_root_cached far;	/* throttled flows beyond it */
 	u64 time_next_throttled;	/* when to look again, or ~0 */
 	struct list_head idle_flows;	/* idle flows, oldest first, for GC */
@@ -223,6 +238,7 @@ struct fs_sched_data {
 	u64 stat_reslotted;
 	u64 stat_drops_horizon;
 	u64 stat_horizon_caps;
+	u64 stat_drops_overflow;
 };
 
 /*
@@ -248,6 +264,8 @@ void fs_flow_cache_exit(void);
 struct fs_flow *fs_flow_classify(struct fs_sched_data *q, struct sk_buff *skb,
 				 u64 now);
 void fs_flow_free_all(struct Qdisc *sch);
+void fs_flow_purge_queued(struct fs_sched_data *q);
+void fs_flow_forget_dests(struct fs_sched_data *q);
 struct rb_root *fs_buckets_alloc(u32 n);
 void fs_buckets_free(struct rb_root *b);
 void fs_flow_rehash(struct fs_sched_data *q, struct rb_root *nb, u32 n);
@@ -260,8 +278,8 @@ bool fs_flow_set_dest(struct fs_sched_data *q, struct fs_flow *f,
  * The idle list, in the order flows went idle, for the GC and for
  * uncounting active flows whose gap ran out (q->linger: every flow before
  * it is uncounted).  idle_node shares space with the scheduling links: it
- * is valid only while the flow is IDLE, and the overflow flow (never
- * freed) is never on the list.
+ * is valid only while the flow is IDLE, and the overflow flows (never
+ * freed) are never on the list.
  */
 static inline void fs_idle_unlink(struct fs_sched_data *q, struct fs_flow *f)
 {
@@ -278,17 +296,23 @@ static inline void fs_idle_append(struct fs_sched_data *q, struct fs_flow *f)
 		q->linger = f;
 }
 
+static inline bool fs_flow_is_overflow(const struct fs_sched_data *q,
+				       const struct fs_flow *f)
+{
+	return f >= q->overflow && f < q->overflow + FS_OVERFLOW_FLOWS;
+}
+
 /* @f has nothing queued now: GC may take it. */
 static inline void fs_flow_went_idle(struct fs_sched_data *q, struct fs_flow *f)
 {
-	if (f != &q->overflow)
+	if (!fs_flow_is_overflow(q, f))
 		fs_idle_append(q, f);
 }
 
 /* An IDLE flow gets a packet queued: off the idle list. */
 static inline void fs_flow_leave_idle(struct fs_sched_data *q, struct fs_flow *f)
 {
-	if (f != &q->overflow)
+	if (!fs_flow_is_overflow(q, f))
 		fs_idle_unlink(q, f);
 }
 
@@ -347,9 +371,10 @@ const struct fs_dest *fs_dest_lookup(const struct fs_dest_table *t,
 bool fs_dest_is_stale(const struct fs_dest *e, u64 stale_after, u64 now);
 struct fs_dest_update;
 int fs_dest_prepare(struct fs_sched_data *q, struct nlattr *dests, bool flush,
-		    u32 max_dests, struct fs_dest_update **out,
-		    struct netlink_ext_ack *extack);
-void fs_dest_commit(struct fs_sched_data *q, struct fs_dest_update *u);
+		    u32 max_dests, const struct nlattr *max_attr,
+		    struct fs_dest_update **out, struct netlink_ext_ack *extack);
+void fs_dest_commit(struct Qdisc *sch, struct fs_dest_update *u);
+void fs_dest_init(struct fs_sched_data *q);
 void fs_dest_update_free(struct fs_dest_update *u);
 void fs_dest_recompute(struct fs_sched_data *q);
 void fs_dest_table_free(struct fs_sched_data *q);

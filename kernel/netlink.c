@@ -6,11 +6,19 @@
 
 #include <linux/kernel.h>
 #include <linux/log2.h>
+#include <linux/stringify.h>
 #include <net/netlink.h>
 #include <asm/unaligned.h>
 #include "flowshape.h"
 
 #define FS_NS_MAX	(10ULL * NSEC_PER_SEC)
+
+/*
+ * A buckets change moves every flow to the new table under the tree
+ * lock, bottom halves off: at most this many (a few ms on a slow CPU;
+ * 20000 took 40-60 ms under TCG).  Past it the change is refused.
+ */
+#define FS_REHASH_MAX_FLOWS	16384
 
 /*
  * The policy checks types and lengths only; each value's range is checked
@@ -72,6 +80,8 @@ static const struct fs_range fs_ranges[] = {
 	  "flowshape: horizon out of range (1 ms..3600 s, in ns)" },
 	{ TCA_FLOWSHAPE_HORIZON_DROP, 0, 1,
 	  "flowshape: horizon_drop out of range (0 cap, 1 drop)" },
+	{ TCA_FLOWSHAPE_OVERFLOW_LIMIT, 1, 1000000,
+	  "flowshape: overflow_limit out of range (1..1000000 packets)" },
 };
 
 static const struct nla_policy fs_policy[TCA_FLOWSHAPE_MAX + 1] = {
@@ -103,6 +113,7 @@ static const struct nla_policy fs_policy[TCA_FLOWSHAPE_MAX + 1] = {
 	[TCA_FLOWSHAPE_AQM_INTERVAL]	= { .type = NLA_U64 },
 	[TCA_FLOWSHAPE_HORIZON]		= { .type = NLA_U64 },
 	[TCA_FLOWSHAPE_HORIZON_DROP]	= { .type = NLA_U32 },
+	[TCA_FLOWSHAPE_OVERFLOW_LIMIT]	= { .type = NLA_U32 },
 };
 
 /* The policy has checked the length: 1, 4 or 8 bytes by type. */
@@ -169,6 +180,7 @@ void fs_params_default(struct fs_params *p)
 		.aqm_interval		= 100 * NSEC_PER_MSEC,
 		.horizon		= 10 * NSEC_PER_SEC,
 		.horizon_drop		= 1,
+		.overflow_limit		= 1000,
 	};
 }
 
@@ -234,6 +246,11 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 			return -EINVAL;
 		}
 		if (buckets != q->p.buckets) {
+			/* Refused early too, before 8 MB are taken for it
+			 * (the count is checked again under the lock).
+			 */
+			if (READ_ONCE(q->flows) > FS_REHASH_MAX_FLOWS)
+				goto busy;
 			nb = fs_buckets_alloc(buckets);
 			if (!nb)
 				return -ENOMEM;
@@ -246,17 +263,8 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 	    tb[TCA_FLOWSHAPE_MAX_DESTS]) {
 		err = fs_dest_prepare(q, tb[TCA_FLOWSHAPE_DESTS],
 				      nla_get_flag(tb[TCA_FLOWSHAPE_DEST_FLUSH]),
-				      max_dests, &upd, extack);
-		if (err == -ENOSPC) {
-			/* Mark what made the table overflow: a lowered
-			 * max_dests, else the entries.
-			 */
-			if (tb[TCA_FLOWSHAPE_MAX_DESTS] && max_dests < q->p.max_dests)
-				NL_SET_ERR_MSG_ATTR(extack, tb[TCA_FLOWSHAPE_MAX_DESTS],
-						    "flowshape: max_dests below the number of destination entries");
-			else
-				NL_SET_BAD_ATTR(extack, tb[TCA_FLOWSHAPE_DESTS]);
-		}
+				      max_dests, tb[TCA_FLOWSHAPE_MAX_DESTS],
+				      &upd, extack);
 		if (err) {
 			fs_buckets_free(nb);
 			return err;
@@ -270,6 +278,15 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 			 tb[TCA_FLOWSHAPE_MAX_DELAY];
 
 	sch_tree_lock(sch);
+	/* Checked under the lock, before anything is applied: the count
+	 * the rehash below would walk with bottom halves off.
+	 */
+	if (nb && q->flows > FS_REHASH_MAX_FLOWS) {
+		sch_tree_unlock(sch);
+		fs_buckets_free(nb);
+		fs_dest_update_free(upd);
+		goto busy;
+	}
 	if (tb[TCA_FLOWSHAPE_LIMIT]) {
 		/* A lower limit refuses new packets until the backlog
 		 * drains below it; it never drops what is queued.
@@ -300,6 +317,8 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 	fs_set_u64(&q->p.aqm_interval, tb[TCA_FLOWSHAPE_AQM_INTERVAL]);
 	fs_set_u64(&q->p.horizon, tb[TCA_FLOWSHAPE_HORIZON]);
 	fs_set_u32(&q->p.horizon_drop, tb[TCA_FLOWSHAPE_HORIZON_DROP]);
+	/* Like limit: a lower value drops nothing queued. */
+	fs_set_u32(&q->p.overflow_limit, tb[TCA_FLOWSHAPE_OVERFLOW_LIMIT]);
 	if (tb[TCA_FLOWSHAPE_RATE_SCOPE])
 		WRITE_ONCE(q->p.rate_scope,
 			   nla_get_u8(tb[TCA_FLOWSHAPE_RATE_SCOPE]));
@@ -314,12 +333,19 @@ int fs_change(struct Qdisc *sch, struct nlattr *opt,
 
 	fs_buckets_free(ob);
 	if (upd) {
-		fs_dest_commit(q, upd);
+		fs_dest_commit(sch, upd);
 		fs_dest_update_free(upd);
 	}
 	if (delays_changed)
 		fs_dest_recompute(q);
 	return 0;
+
+busy:
+	NL_SET_ERR_MSG_ATTR(extack, tb[TCA_FLOWSHAPE_BUCKETS],
+			    "flowshape: buckets cannot change with more than "
+			    __stringify(FS_REHASH_MAX_FLOWS)
+			    " flows tracked (moving them would stop the qdisc too long): set buckets at creation, or replace the qdisc");
+	return -EBUSY;
 }
 
 static int fs_put_u64(struct sk_buff *skb, int type, u64 v)
@@ -366,7 +392,9 @@ int fs_dump(struct Qdisc *sch, struct sk_buff *skb)
 	    fs_put_u64(skb, TCA_FLOWSHAPE_AQM_TARGET, READ_ONCE(p->aqm_target)) ||
 	    fs_put_u64(skb, TCA_FLOWSHAPE_AQM_INTERVAL, READ_ONCE(p->aqm_interval)) ||
 	    fs_put_u64(skb, TCA_FLOWSHAPE_HORIZON, READ_ONCE(p->horizon)) ||
-	    nla_put_u32(skb, TCA_FLOWSHAPE_HORIZON_DROP, READ_ONCE(p->horizon_drop)))
+	    nla_put_u32(skb, TCA_FLOWSHAPE_HORIZON_DROP, READ_ONCE(p->horizon_drop)) ||
+	    nla_put_u32(skb, TCA_FLOWSHAPE_OVERFLOW_LIMIT,
+			READ_ONCE(p->overflow_limit)))
 		goto nla_put_failure;
 
 	return nla_nest_end(skb, opts);
@@ -401,7 +429,9 @@ int fs_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.lateness_max_ns = q->stat_lateness_max;
 	st.early_releases = q->stat_early;
 	st.watchdog_armed = q->stat_watchdog;
-	st.released = q->stat_released;
+	/* A packet the core holds (a parent's peek) is still in qlen. */
+	st.released = q->stat_released - skb_queue_len(&sch->gso_skb) -
+		      skb_queue_len(&sch->skb_bad_txq);
 	st.purged = q->stat_purged;
 	st.control_packets = q->stat_control;
 	st.ecn_marks = q->stat_ecn_marks;
@@ -410,6 +440,7 @@ int fs_dump_stats(struct Qdisc *sch, struct gnet_dump *d)
 	st.drops_horizon = q->stat_drops_horizon;
 	st.horizon_caps = q->stat_horizon_caps;
 	st.reslotted = q->stat_reslotted;
+	st.drops_overflow = q->stat_drops_overflow;
 	st.flows = q->flows;
 	st.throttled_flows = q->throttled_flows;
 	if (q->throttled_flows && q->time_next_throttled > now)

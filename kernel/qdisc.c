@@ -21,10 +21,10 @@
  * in control_packets: it is never delayed.
  *
  * Accounting: every packet offered is queued (enqueued) or dropped with a
- * cause (drops_limit, drops_flow_limit, drops_horizon); a queued packet
- * may be dropped at dequeue by the AQM (drops_aqm); enqueued = released +
- * purged + drops_aqm + qlen, all in skbs (a GSO packet is one; bstats
- * counts its segments).
+ * cause (drops_limit, drops_flow_limit, drops_overflow, drops_horizon); a
+ * queued packet may be dropped at dequeue by the AQM (drops_aqm);
+ * enqueued = released + purged + drops_aqm + qlen, all in skbs (a GSO
+ * packet is one; bstats counts its segments).
  */
 
 #include <linux/module.h>
@@ -51,6 +51,22 @@
  */
 #define FS_RECHECK_NS	(NSEC_PER_SEC / 4)
 
+/* The delay entry @e (NULL: none) yields now; 0 when stale (*stale set). */
+static u64 fs_entry_delay(struct fs_sched_data *q, const struct fs_dest *e,
+			  u64 now, bool *stale)
+{
+	*stale = false;
+	if (!e)
+		return q->default_delay;
+	/* Fail open: an entry nobody refreshes stops delaying. */
+	if (fs_dest_is_stale(e, q->p.stale_after, now)) {
+		q->stat_stale++;
+		*stale = true;
+		return 0;
+	}
+	return READ_ONCE(e->delay_ns);
+}
+
 /*
  * The delay toward @f's destination now, unsmoothed: its entry's, 0 when
  * the entry went stale (*stale set), the default without an entry.
@@ -61,7 +77,14 @@ static u64 fs_flow_target(struct fs_sched_data *q, struct fs_flow *f,
 	const struct fs_dest_table *t = rcu_dereference_bh(q->dests);
 	u32 gen = t ? t->gen : 0;
 
-	*stale = false;
+	/* An overflow flow carries many flows, to any destinations: each
+	 * packet is matched on its own (one lookup per packet, no
+	 * aggregate: overflow traffic is paced per overflow flow, as with
+	 * rate_scope flow).
+	 */
+	if (unlikely(fs_flow_is_overflow(q, f)))
+		return fs_entry_delay(q, fs_dest_lookup(t, skb), now, stale);
+
 	/* A flow keeps its match until the table's structure changes;
 	 * without memory for its aggregate it has none and tries again.
 	 */
@@ -69,15 +92,7 @@ static u64 fs_flow_target(struct fs_sched_data *q, struct fs_flow *f,
 	    fs_flow_set_dest(q, f, fs_dest_lookup(t, skb)))
 		f->dest_gen = gen;
 
-	if (!f->agg)
-		return q->default_delay;
-	/* Fail open: an entry nobody refreshes stops delaying. */
-	if (fs_dest_is_stale(f->agg->dest, q->p.stale_after, now)) {
-		q->stat_stale++;
-		*stale = true;
-		return 0;
-	}
-	return READ_ONCE(f->agg->dest->delay_ns);
+	return fs_entry_delay(q, f->agg ? f->agg->dest : NULL, now, stale);
 }
 
 /* The delay this flow's next packet gets: its destination's, smoothed. */
@@ -89,9 +104,11 @@ static u64 fs_flow_delay(struct fs_sched_data *q, struct fs_flow *f,
 	u64 target = fs_flow_target(q, f, skb, now, &stale);
 
 	/* (A flow that never sent has no history; a stale entry fails
-	 * open at once, not at the smoothing's pace.)
+	 * open at once, not at the smoothing's pace; an overflow flow's
+	 * packets go to different destinations.)
 	 */
-	if (smoothing && f->last_departure && !stale)
+	if (smoothing && f->last_departure && !stale &&
+	    !fs_flow_is_overflow(q, f))
 		target = div_u64(f->applied_delay * smoothing +
 				 target * (FLOWSHAPE_LEVEL_ONE - smoothing),
 				 FLOWSHAPE_LEVEL_ONE);
@@ -333,7 +350,7 @@ static bool fs_aqm(struct fs_sched_data *q, struct fs_flow *f,
 	u64 excess;
 	bool above;
 
-	if (!q->p.aqm_target || f == &q->overflow)
+	if (!q->p.aqm_target || fs_flow_is_overflow(q, f))
 		return false;
 	excess = fs_excess(q, f, skb, now);
 	/* Never below FS_AQM_MIN_QLEN packets left queued (CoDel's
@@ -423,8 +440,18 @@ static int flowshape_enqueue(struct sk_buff *skb, struct Qdisc *sch,
 
 	f = fs_flow_classify(q, skb, now);
 	fs_flow_linger(q, now);
-	/* The overflow flow aggregates many flows: only limit bounds it. */
-	if (unlikely(f->qlen >= q->p.flow_limit && f != &q->overflow)) {
+	if (unlikely(fs_flow_is_overflow(q, f))) {
+		/* The overflow flows carry many flows: not flow_limit but
+		 * overflow_limit bounds them, together, so that a flood of
+		 * new flows never takes the room of the flows tracked.
+		 */
+		if (q->overflow_qlen >= q->p.overflow_limit) {
+			q->stat_drops_overflow++;
+			return qdisc_drop(skb, sch, to_free);
+		}
+		q->overflow_qlen++;
+		q->stat_overflow++;
+	} else if (unlikely(f->qlen >= q->p.flow_limit)) {
 		q->stat_drops_flow_limit++;
 		return qdisc_drop(skb, sch, to_free);
 	}
@@ -500,6 +527,33 @@ static void fs_aqm_drop(struct Qdisc *sch, struct sk_buff *skb)
 	qdisc_tree_reduce_backlog(sch, 1, len);
 }
 
+/*
+ * Arm the watchdog for @expires, counting in watchdog_armed only the
+ * calls that do (re)program the timer: qdisc_watchdog_schedule_range_ns()
+ * ignores one while the device is deactivated and one whose timer is
+ * queued to fire within [expires, expires + slack] already (every
+ * dequeue that finds nothing due asks again for the same time).  The
+ * same conditions, read under the same lock, decide it here.
+ */
+static void fs_watchdog_arm(struct Qdisc *sch, struct fs_sched_data *q,
+			    u64 expires)
+{
+	struct qdisc_watchdog *wd = &q->watchdog;
+	u64 slack = q->p.timer_slack;
+	bool deactivated;
+
+	rcu_read_lock();
+	deactivated = test_bit(__QDISC_STATE_DEACTIVATED,
+			       &qdisc_root_sleeping(sch)->state);
+	rcu_read_unlock();
+	if (deactivated)
+		return;
+	if (hrtimer_is_queued(&wd->timer) && wd->last_expires - expires <= slack)
+		return;
+	qdisc_watchdog_schedule_range_ns(wd, expires, slack);
+	q->stat_watchdog++;
+}
+
 static struct sk_buff *flowshape_dequeue(struct Qdisc *sch)
 {
 	struct fs_sched_data *q = qdisc_priv(sch);
@@ -547,6 +601,8 @@ static struct sk_buff *flowshape_dequeue(struct Qdisc *sch)
 			}
 		}
 		fs_flow_queue_pop(f);
+		if (unlikely(fs_flow_is_overflow(q, f)))
+			q->overflow_qlen--;
 		drop = fs_aqm(q, f, skb, now);
 		if (unlikely(drop) && f->qlen &&
 		    q->p.mode == FLOWSHAPE_MODE_SPREAD) {
@@ -595,12 +651,8 @@ static struct sk_buff *flowshape_dequeue(struct Qdisc *sch)
 		goto out;
 	}
 
-	if (q->throttled_flows) {
-		qdisc_watchdog_schedule_range_ns(&q->watchdog,
-						 q->time_next_throttled,
-						 q->p.timer_slack);
-		q->stat_watchdog++;
-	}
+	if (q->throttled_flows)
+		fs_watchdog_arm(sch, q, q->time_next_throttled);
 	return NULL;
 
 out:
@@ -619,24 +671,32 @@ static struct sk_buff *flowshape_peek(struct Qdisc *sch)
 	return qdisc_peek_dequeued(sch);
 }
 
-static void fs_reset_all(struct Qdisc *sch)
+/*
+ * Packets the core holds for @sch after our dequeue handed them out: the
+ * one a parent peeked (qdisc_peek_dequeued() keeps it in gso_skb) or a
+ * busy driver requeued.  Counted released already, and in sch->q.qlen
+ * again by the core.
+ */
+static u32 fs_core_held(const struct Qdisc *sch)
 {
-	struct fs_sched_data *q = qdisc_priv(sch);
-
-	/* The core zeroes qlen and backlog after ->reset(). */
-	q->stat_purged += sch->q.qlen;
-	fs_sched_reset(q);
-	fs_flow_free_all(sch);
-	q->internal.state = FS_FLOW_IDLE;
-	q->overflow.state = FS_FLOW_IDLE;
-	q->overflow.last_departure = 0;
+	return skb_queue_len(&sch->gso_skb) + skb_queue_len(&sch->skb_bad_txq);
 }
 
+/*
+ * Free what is queued, keep the flows (see fs_flow_purge_queued()).  The
+ * packets the core holds (fs_core_held()) are freed by it right after:
+ * not sent after all, they move from released to purged, so that
+ * enqueued = released + purged + drops_aqm + qlen holds under a parent.
+ */
 static void flowshape_reset(struct Qdisc *sch)
 {
 	struct fs_sched_data *q = qdisc_priv(sch);
+	u32 held = fs_core_held(sch);
 
-	fs_reset_all(sch);
+	q->stat_purged += sch->q.qlen;
+	q->stat_released -= held;
+	fs_flow_purge_queued(q);
+	fs_sched_reset(q);
 	qdisc_watchdog_cancel(&q->watchdog);
 	sch->q.qlen = 0;
 	sch->qstats.backlog = 0;
@@ -650,8 +710,8 @@ static int flowshape_init(struct Qdisc *sch, struct nlattr *opt,
 	qdisc_watchdog_init_clockid(&q->watchdog, sch, CLOCK_MONOTONIC);
 	fs_params_default(&q->p);
 	sch->limit = q->p.limit;
-	q->overflow.dest_gen = ~0U;
 	q->aggs = RB_ROOT;
+	fs_dest_init(q);
 	INIT_LIST_HEAD(&q->idle_flows);
 
 	if (fs_sched_init(q))
@@ -669,7 +729,8 @@ static void flowshape_destroy(struct Qdisc *sch)
 	struct fs_sched_data *q = qdisc_priv(sch);
 
 	qdisc_watchdog_cancel(&q->watchdog);
-	fs_reset_all(sch);
+	fs_sched_reset(q);
+	fs_flow_free_all(sch);
 	fs_buckets_free(q->buckets);
 	q->buckets = NULL;
 	fs_sched_destroy(q);
@@ -711,8 +772,6 @@ static int __init flowshape_module_init(void)
 static void __exit flowshape_module_exit(void)
 {
 	unregister_qdisc(&flowshape_qdisc_ops);
-	/* Destination tables are freed after a grace period. */
-	rcu_barrier();
 	fs_flow_cache_exit();
 }
 

@@ -10,14 +10,19 @@
  * Throttled flows wait in a timing wheel (after Carousel) of
  * FS_WHEEL_SLOTS slots of 2^FS_WHEEL_SHIFT ns, with a bitmap of non-empty
  * slots to skip empty ones a word at a time (after Eiffel): throttling a
- * flow is O(1), and releasing one is O(1) amortized.  Flows due beyond
- * the wheel's horizon (~67 ms) wait in an rb-tree and move into the wheel
- * as it comes within reach.  One qdisc watchdog is armed for the earliest
- * due time; never a timer per packet.
+ * flow is O(1), and releasing one is O(1) amortized.  The wheel spans
+ * ~67 ms from its cursor (not the qdisc's horizon parameter, which
+ * bounds departure times); flows due later wait in an rb-tree and move
+ * into the wheel once their slot is less than a span ahead of the
+ * cursor.  One qdisc watchdog is armed for the earliest due time; never
+ * a timer per packet.
  *
- * Precision: the watchdog is armed for the exact due time of the earliest
- * flow.  Flows sharing a slot with it that are not yet due when it fires
- * are released at the slot's end: late by less than one slot, never early.
+ * Precision: the watchdog is armed for the earliest due time in the
+ * first non-empty slot, with timer_slack of range (an hrtimer range: it
+ * may fire up to timer_slack late).  When the slot it fires in still
+ * holds flows that are not yet due, it is armed for that slot's end:
+ * those flows are late by less than one slot (plus the slack), never
+ * early.
  */
 
 #include <linux/bitops.h>
@@ -206,7 +211,7 @@ void fs_unthrottle(struct fs_sched_data *q, u64 now)
 	}
 	w->cursor = now_slot;
 
-	/* The far tree feeds what came within the horizon. */
+	/* The far tree feeds what came within the wheel's span. */
 	while ((n = rb_first_cached(&q->far)) != NULL) {
 		struct fs_flow *f = rb_entry(n, struct fs_flow, throttle_node);
 

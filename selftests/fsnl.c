@@ -84,6 +84,7 @@ static const struct opt opts[] = {
 	{ "default_congestion", TCA_FLOWSHAPE_DEFAULT_CONGESTION, 4 },
 	{ "default_load", TCA_FLOWSHAPE_DEFAULT_LOAD, 4 },
 	{ "max_dests", TCA_FLOWSHAPE_MAX_DESTS, 4 },
+	{ "overflow_limit", TCA_FLOWSHAPE_OVERFLOW_LIMIT, 4 },
 };
 
 static struct nlmsghdr *nlh;

@@ -236,6 +236,7 @@ static const struct pspec pspecs[] = {
 	{ "aqm_interval", TCA_FLOWSHAPE_AQM_INTERVAL, 8, NS_MS, 10 * NS_S, false },
 	{ "horizon", TCA_FLOWSHAPE_HORIZON, 8, NS_MS, 3600 * NS_S, false },
 	{ "horizon_drop", TCA_FLOWSHAPE_HORIZON_DROP, 4, 0, 1, false },
+	{ "overflow_limit", TCA_FLOWSHAPE_OVERFLOW_LIMIT, 4, 1, 1000000, false },
 };
 
 #define NPARAMS (sizeof(pspecs) / sizeof(pspecs[0]))
@@ -1243,6 +1244,11 @@ static void gen_dests(struct gen *g, bool bad)
 	if (NM.n > maxd) {
 		g->expect = EXP_REFUSE;
 		g->detail = "table full";
+	}
+	/* At most the old plus the new max_dests updates in one message. */
+	if (nops > (size_t)cur_max_dests(&M) + maxd) {
+		g->expect = EXP_REFUSE;
+		g->detail = "more updates than max_dests allows";
 	}
 	if (bad) {
 		g->expect = EXP_REFUSE;

@@ -100,6 +100,16 @@ check_opts "bounds" '{"limit":1000000,"flow_limit":1,"buckets":1048576,
  "max_flows":16777216,"flow_idle":3600000000000,"congestion_weight":10000000000,
  "load_weight":0,"max_delay":10000000000,"smoothing":0.99,"quantum":1048576,
  "timer_slack":10000000,"stale_after":10000000000,"max_dests":65535}'
+# overflow_limit (issue 16): default 1000, bounds, round trip in JSON and text.
+check_eq "overflow_limit: default 1000" 1000 "$(jq .overflow_limit <<<"$after")"
+check "overflow_limit: bounds 1 and 1000000 accepted" tc -n "$NS0" qdisc change dev d0 root \
+	flowshape overflow_limit 1
+check "overflow_limit: 1000000" tc -n "$NS0" qdisc change dev d0 root flowshape overflow_limit 1000000
+check "overflow_limit: 250" tc -n "$NS0" qdisc change dev d0 root flowshape overflow_limit 250
+check_eq "overflow_limit: 250 in JSON" 250 "$(opts | jq .overflow_limit)"
+check "overflow_limit: text shows 'overflow_limit 250p'" \
+	grep -Eq ' overflow_limit 250p( |$)' <<<"$(tc -n "$NS0" qdisc show dev d0)"
+check "overflow_limit: back to 1000" tc -n "$NS0" qdisc change dev d0 root flowshape overflow_limit 1000
 check "back to the non-default set" tc -n "$NS0" qdisc change dev d0 root flowshape "${ALL[@]}"
 
 # xstats: "tc -s" shows every field of struct tc_flowshape_xstats under its
@@ -179,6 +189,8 @@ check_refused "default_congestion 2" 'default_congestion|range' default_congesti
 check_refused "default_load x" 'default_load|"?x"?' default_load x
 check_refused "max_dests 0" 'max_dests' max_dests 0
 check_refused "max_dests 65536" 'max_dests|range' max_dests 65536
+check_refused "overflow_limit 0" 'overflow_limit|range' overflow_limit 0
+check_refused "overflow_limit 1000001" 'overflow_limit|range' overflow_limit 1000001
 check_refused "unknown keyword" 'bogus' bogus 1
 unchanged "$s0" "the refused parameters"
 check_refused "dest prefix length 33" 'prefix|/33|plen|length' dest 10.1.0.0/33
@@ -241,6 +253,8 @@ kernel_refuses "default_congestion > 1.0" 'flowshape: default_congestion out of 
 kernel_refuses "default_load > 1.0" 'flowshape: default_load out of range \(0\.\.1000000 ppm\)' default_load=1000001
 kernel_refuses "max_dests 0" 'flowshape: max_dests out of range \(1\.\.65535\)' max_dests=0
 kernel_refuses "max_dests 65536" 'flowshape: max_dests out of range \(1\.\.65535\)' max_dests=65536
+kernel_refuses "overflow_limit 0" 'flowshape: overflow_limit out of range \(1\.\.1000000 packets\)' overflow_limit=0
+kernel_refuses "overflow_limit 1000001" 'flowshape: overflow_limit out of range \(1\.\.1000000 packets\)' overflow_limit=1000001
 kernel_refuses "dest IPv4 plen 33" 'flowshape: prefix length out of range' dest:v4=10.1.0.0,plen=33
 kernel_refuses "dest IPv6 plen 129" 'flowshape: prefix length out of range' dest:v6=fd00::,plen=129
 kernel_refuses "dest IPv4 host bits set" 'prefix|host|bits' dest:v4=10.1.2.3,plen=24

@@ -66,7 +66,7 @@ fs_meminfo_kb()
 # ---------------------------------------------------------------------------
 # The accounting invariants of Documentation/flowshape.rst, on a quiet
 # qdisc (no traffic in flight: the dump is not one atomic snapshot):
-#   drops = drops_limit + drops_flow_limit
+#   drops = drops_limit + drops_flow_limit + drops_overflow + drops_horizon
 #   enqueued = released + purged + qlen
 #   released = packets sent (the robust tests send no GSO packets)
 # plus early_releases = 0.  PREFIX names the check in the TAP output.
@@ -79,7 +79,8 @@ FS_INV_WAIT=${FS_INV_WAIT:-10}
 _fs_invariants_hold()
 {
 	fs_xsnap "$1" "$2" &&
-		((XS[drops] == XS[drops_limit] + XS[drops_flow_limit] &&
+		((XS[drops] == XS[drops_limit] + XS[drops_flow_limit] +
+			XS[drops_overflow] + XS[drops_horizon] &&
 		  XS[enqueued] == XS[released] + XS[purged] + XS[qlen] &&
 		  XS[released] == XS[packets] && XS[early_releases] == 0))
 }
@@ -92,10 +93,11 @@ check_invariants()
 	fs_log "$prefix: enqueued=${XS[enqueued]} released=${XS[released]}" \
 		"purged=${XS[purged]} packets=${XS[packets]} qlen=${XS[qlen]}" \
 		"drops=${XS[drops]} drops_limit=${XS[drops_limit]}" \
-		"drops_flow_limit=${XS[drops_flow_limit]} flows=${XS[flows]}" \
+		"drops_flow_limit=${XS[drops_flow_limit]}" \
+		"drops_overflow=${XS[drops_overflow]} flows=${XS[flows]}" \
 		"overflow_packets=${XS[overflow_packets]} early_releases=${XS[early_releases]}"
-	check_eq "$prefix: drops = drops_limit + drops_flow_limit" \
-		"${XS[drops]}" "$((XS[drops_limit] + XS[drops_flow_limit]))"
+	check_eq "$prefix: drops = drops_limit + drops_flow_limit + drops_overflow + drops_horizon" \
+		"${XS[drops]}" "$((XS[drops_limit] + XS[drops_flow_limit] + XS[drops_overflow] + XS[drops_horizon]))"
 	check_eq "$prefix: enqueued = released + purged + qlen" \
 		"${XS[enqueued]}" "$((XS[released] + XS[purged] + XS[qlen]))"
 	check_eq "$prefix: released = sent (no GSO)" "${XS[released]}" "${XS[packets]}"

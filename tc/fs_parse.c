@@ -100,6 +100,9 @@ const struct fs_param fs_params[FS_PARAM_COUNT] = {
 	[FS_P_HORIZON_DROP] = {
 		"horizon_drop", FS_KIND_COUNT, 0, 1, "1",
 		"0 (cap at the horizon) or 1 (drop)" },
+	[FS_P_OVERFLOW_LIMIT] = {
+		"overflow_limit", FS_KIND_PACKETS, 1, 1000000, "1000",
+		"a packet count 1..1000000" },
 };
 
 static const char *const fs_scope_names[FS_SCOPE_COUNT] = {

@@ -61,6 +61,7 @@ static const unsigned short fs_attr[FS_PARAM_COUNT] = {
 	[FS_P_AQM_INTERVAL]		= TCA_FLOWSHAPE_AQM_INTERVAL,
 	[FS_P_HORIZON]			= TCA_FLOWSHAPE_HORIZON,
 	[FS_P_HORIZON_DROP]		= TCA_FLOWSHAPE_HORIZON_DROP,
+	[FS_P_OVERFLOW_LIMIT]		= TCA_FLOWSHAPE_OVERFLOW_LIMIT,
 };
 
 /*
@@ -114,7 +115,7 @@ static void explain(void)
 		"		[ max_dests NUMBER ] [ flush_dests ]\n"
 		"		[ bypass_mark NUMBER bypass_mask NUMBER ]\n"
 		"		[ aqm_target TIME ] [ aqm_interval TIME ]\n"
-		"		[ horizon TIME ] [ horizon_drop 0|1 ]\n"
+		"		[ horizon TIME ] [ horizon_drop 0|1 ] [ overflow_limit PACKETS ]\n"
 		"		[ dest KEY [ congestion FRACTION ] [ load FRACTION ] ]...\n"
 		"		[ dest KEY delete ]...\n"
 		"TIME     := NUMBER{ns|us|ms|s}   e.g. 200us, 10ms, 3s\n"
@@ -709,6 +710,11 @@ static int flowshape_print_xstats(struct qdisc_util *qu, FILE *f,
 	fs_print_count("  drops_limit %llu", "drops_limit", st.drops_limit);
 	fs_print_count(" drops_flow_limit %llu", "drops_flow_limit",
 		       st.drops_flow_limit);
+	if (RTA_PAYLOAD(xstats) >= offsetof(struct tc_flowshape_xstats,
+					    drops_overflow) +
+				   sizeof(st.drops_overflow))
+		fs_print_count(" drops_overflow %llu", "drops_overflow",
+			       st.drops_overflow);
 	fs_print_count(" alloc_errors %llu", "alloc_errors", st.alloc_errors);
 	fs_print_count(" early_releases %llu", "early_releases",
 		       st.early_releases);

@@ -319,7 +319,7 @@ expect_text()
 }
 
 stats_full='  enqueued 1000 passed 900 delayed 95 delay_total 1.9s overflow_packets 4 released 990 purged 10 control_packets 0 ecn_marks 0 drops_aqm 0 retimed 0 drops_horizon 0 horizon_caps 0 reslotted 0
-  drops_limit 2 drops_flow_limit 3 alloc_errors 5 early_releases 0
+  drops_limit 2 drops_flow_limit 3 drops_overflow 0 alloc_errors 5 early_releases 0
   late_packets 95 lateness_mean 20us lateness_max 90us lateness_total 1.9ms watchdog_armed 80
   flows 3 throttled_flows 1 gc_flows 6 dests 5 stale_dests 1 stale_packets 7 next_release 1ms'
 
@@ -448,7 +448,7 @@ grep -q '^\.BI dest " PREFIX " "' "$man8" || missing+=("dest PREFIX ...")
 grep -q '^\.BI dest " PREFIX " delete' "$man8" || missing+=("dest PREFIX delete")
 grep -q '^\.BI "dest mark " MARK\[/MASK\] " ' "$man8" || missing+=("dest mark MARK[/MASK] ...")
 grep -A1 '^\.TP$' "$man8" | grep -qx '\.B flush_dests' || missing+=(flush_dests)
-if [[ $(wc -w <<<"$params") -eq 25 && ${#missing[@]} -eq 0 ]]; then
+if [[ $(wc -w <<<"$params") -eq 26 && ${#missing[@]} -eq 0 ]]; then
 	pass "man page documents every parameter"
 else
 	fail "man page documents every parameter" \

@@ -698,6 +698,7 @@ static const struct {
 	{ "aqm_interval", FS_KIND_TIME, 1 * MS, 10 * SEC, "100ms" },
 	{ "horizon", FS_KIND_TIME, 1 * MS, 3600 * SEC, "10s" },
 	{ "horizon_drop", FS_KIND_COUNT, 0, 1, "1" },
+	{ "overflow_limit", FS_KIND_PACKETS, 1, 1000000, "1000" },
 };
 
 static void test_params_match_spec(void **state)

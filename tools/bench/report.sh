@@ -479,9 +479,10 @@ done
 	\`qdisc_watchdog\` hrtimer expiries per second, counted by a tracefs hist
 	trigger on \`timer:hrtimer_expire_entry\` filtered on the function
 	\`qdisc_watchdog\`, during the timed runs of section 2 (same load). For
-	flowshape, \`watchdog_armed\` (its own count of calls that (re)arm the
-	timer; the core skips reprogramming an already armed timer within
-	\`timer_slack\`) per second is shown too.
+	flowshape, \`watchdog_armed\` (its own count of the times it programs
+	the timer: a request for the time the timer is already set for, within
+	\`timer_slack\`, which the core skips, is not counted) per second is
+	shown too.
 
 	| flows | fq /s | netem /s | spread /s | delay /s | spread / fq | delay / fq | spread watchdog_armed /s | delay watchdog_armed /s |
 	| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |

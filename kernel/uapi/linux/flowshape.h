@@ -74,7 +74,10 @@ enum {
 	TCA_FLOWSHAPE_DEFAULT_CONGESTION, /* u32 ppm: level without an entry */
 	TCA_FLOWSHAPE_DEFAULT_LOAD,	/* u32 ppm: level without an entry */
 	TCA_FLOWSHAPE_DESTS,		/* nest of TCA_FLOWSHAPE_DEST: updates,
-					 * applied all-or-nothing (change only)
+					 * applied all-or-nothing, at creation
+					 * (the initial table) or by a change;
+					 * at most MAX_DESTS before + MAX_DESTS
+					 * after of them (E2BIG)
 					 */
 	TCA_FLOWSHAPE_DEST_FLUSH,	/* flag: empty the destination table
 					 * before applying TCA_FLOWSHAPE_DESTS
@@ -83,8 +86,9 @@ enum {
 					 * 1..65535
 					 */
 	TCA_FLOWSHAPE_PAD,
-	/* Appended: an older module refuses none of these (it ignores
-	 * unknown attributes), so a reader checks the dump for them.
+	/* Appended: an older module refuses each of these ("Unknown
+	 * attribute type": TCA_OPTIONS is parsed strictly), and its dump
+	 * lacks them.
 	 */
 	TCA_FLOWSHAPE_BYPASS_MARK,	/* u32: skb->mark value that bypasses
 					 * shaping, under BYPASS_MASK
@@ -111,6 +115,12 @@ enum {
 					 * EDT stamp is beyond the horizon, 0 cap
 					 * its stamp at the horizon; a computed
 					 * departure beyond it is always capped
+					 */
+	TCA_FLOWSHAPE_OVERFLOW_LIMIT,	/* u32: packets queued in the overflow
+					 * flows together (flows past MAX_FLOWS),
+					 * 1..1000000, default 1000; keep it
+					 * below LIMIT: the flows tracked keep
+					 * the difference
 					 */
 	__TCA_FLOWSHAPE_MAX
 };
@@ -186,9 +196,10 @@ struct tc_flowshape_xstats {
 					 * > arrival (counted when released)
 					 */
 	__u64	delay_total_ns;		/* sum over packets of departure - arrival, ns */
-	__u64	overflow_packets;	/* packets queued in the shared overflow flow
-					 * because max_flows was reached or a flow
-					 * could not be allocated
+	__u64	overflow_packets;	/* packets queued in the shared overflow
+					 * flows (16, by flow hash) because
+					 * max_flows was reached or a flow could
+					 * not be allocated
 					 */
 	__u64	alloc_errors;		/* flow allocations that failed */
 	__u64	gc_flows;		/* idle flows freed */
@@ -197,14 +208,19 @@ struct tc_flowshape_xstats {
 	__u64	lateness_total_ns;	/* sum of (release - due), ns */
 	__u64	lateness_max_ns;	/* largest (release - due), ns */
 	__u64	early_releases;		/* packets released before due: a bug if > 0 */
-	__u64	watchdog_armed;		/* times the release timer was (re)armed */
+	__u64	watchdog_armed;		/* times the release timer was (re)armed:
+					 * programmed anew, not asked again for
+					 * the time it is already set for
+					 */
 	__u32	flows;			/* flows tracked now */
 	__u32	throttled_flows;	/* flows waiting for their head's due time */
 	__u32	dests;			/* destination entries */
 	__u32	stale_dests;		/* entries older than stale_after */
 	__u64	next_release_ns;	/* earliest due time - now, ns (0: none) */
 	/* Appended: a shorter struct is from an older module. */
-	__u64	released;		/* packets dequeued.  Like enqueued, qlen
+	__u64	released;		/* packets dequeued (one a parent peeked
+					 * counts when the parent takes it: until
+					 * then it is in qlen).  Like enqueued, qlen
 					 * and the drops, a GSO packet counts once;
 					 * the qdisc's "sent N pkt" counts its
 					 * segments.  enqueued = released + purged
@@ -232,6 +248,9 @@ struct tc_flowshape_xstats {
 					 * (a stall) given a new slot of their
 					 * destination's clock instead of leaving
 					 * together with the others
+					 */
+	__u64	drops_overflow;		/* drops: overflow_limit reached in the
+					 * overflow flows
 					 */
 };
 
