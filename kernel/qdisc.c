@@ -303,6 +303,43 @@ static void fs_flow_schedule(struct fs_sched_data *q, struct fs_flow *f,
 }
 
 /*
+ * @f's head was woken before its due time to look again (FS_RECHECK_NS)
+ * because the delay may have fallen since.  In delay mode its due time is
+ * recomputed: fs_head_due() clamps it to arrival + the delay now.  In
+ * spread mode the head holds a slot of its destination's clock already;
+ * taking another at every look advanced the clock once per look, and a
+ * destination whose flows wait longer than FS_RECHECK_NS between packets
+ * (64 flows sharing 151 packets/s: 420 ms) slowed down at every look
+ * until it stalled.  So it keeps its slot, unless the delay fell to 0
+ * (the entry went stale or was deleted, the shaping stopped): then it
+ * goes as soon as its arrival and EDT allow, unpaced.
+ */
+static void fs_flow_recheck(struct fs_sched_data *q, struct fs_flow *f,
+			    u64 now)
+{
+	struct sk_buff *skb = f->head;
+	struct fs_skb_cb *cb = fs_skb_cb(skb);
+	u64 due;
+
+	if (q->p.mode == FLOWSHAPE_MODE_DELAY) {
+		fs_flow_schedule(q, f, now);
+		return;
+	}
+	due = cb->time_to_send;
+	if (!fs_flow_delay(q, f, skb, now)) {
+		due = max(cb->arrival, fs_skb_edt(skb));
+		cb->time_to_send = due;
+		f->gap_ns = 0;
+		f->paced = 0;
+		q->stat_retimed++;
+	}
+	if (due <= now)
+		fs_ready_add(q, f);
+	else
+		fs_flow_wait(q, f, due, now);
+}
+
+/*
  * The queue @skb waited in beyond what the shaping intends: in delay
  * mode, beyond arrival + delay; in spread mode, beyond one gap (its own).
  * The pacing itself is never counted as queue: only the packets of its
@@ -588,7 +625,7 @@ static struct sk_buff *flowshape_dequeue(struct Qdisc *sch)
 		if (due > now) {
 			/* Woken early to look again (FS_RECHECK_NS). */
 			q->ready_head = f->next;
-			fs_flow_schedule(q, f, now);
+			fs_flow_recheck(q, f, now);
 			continue;
 		}
 		if (unlikely(f->paced && now - due > FS_STALL_NS)) {
