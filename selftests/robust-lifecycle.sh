@@ -9,13 +9,15 @@
 #   C. destination table churn (nlfuzz churn: thousands of entries, every
 #      10 ms, in place and rebuilt) while pktgen makes many flows (one new
 #      5-tuple per packet, as many as fit in the time: the number reached
-#      is printed) through a delay-mode qdisc;
+#      is printed) through a delay-mode qdisc; then a buckets change,
+#      refused above 16384 flows (EBUSY, with its message);
 #   D. a flow flood (new 5-tuple per packet) stays within max_flows, with
 #      the rest counted in overflow_packets, every packet accounted for,
 #      the flow cache's objects within max_flows; with a short flow_idle,
 #      idle flows are collected instead;
-#   E. the device goes down and up with packets queued: purged, flows
-#      freed, and it forwards again.
+#   E. the device goes down and up with packets queued: purged, the
+#      flows kept (a reset frees packets, not flows), and it forwards
+#      again.
 # The counters' invariants are checked after each part, and the kernel log
 # must stay clean.  FLOWSHAPE_SOAK=1 (make soak) runs longer variants.
 source "$(dirname "$0")/lib.sh"
