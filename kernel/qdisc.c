@@ -649,9 +649,9 @@ static struct sk_buff *flowshape_dequeue(struct Qdisc *sch)
 			 * of the destination's clock), else every drop would
 			 * idle the destination for a slot: 16 TCP streams
 			 * through a destination paced at 0.95x a bottleneck
-			 * got 0.84x fq_codel's goodput, 0.99x with this
-			 * (selftests/static-proof.sh).  Its quantum is not
-			 * spent either.
+			 * got 0.84x fq_codel's goodput, 0.89-0.95x with this
+			 * (selftests/static-proof.sh; 0.95x is the cap).  Its
+			 * quantum is not spent either.
 			 */
 			struct sk_buff *next = f->head;
 
