@@ -127,23 +127,7 @@ tc -n "$NS0" qdisc del dev veth0 root
 
 # --- 4. generation wrap: the debug module ----------------------------------
 fs_section "4. destination table generation wrap (debug module, debug_dest_gen)"
-DEBUG_KO=${FLOWSHAPE_DEBUG_MODULE:-$FS_TOP/build/module-debug/sch_flowshape_debug.ko}
-KNOB=/sys/module/sch_flowshape_debug/parameters/debug_dest_gen
-check "wrap: the debug module is built ($DEBUG_KO: make -C selftests)" test -f "$DEBUG_KO"
-[[ -f $DEBUG_KO ]] || fs_done
-restore_module()
-{
-	[[ -w $KNOB ]] && echo 0 >"$KNOB"
-	tc -n "$NS0" qdisc del dev veth0 root
-	if grep -q '^sch_flowshape_debug ' /proc/modules; then
-		wait_for 20 rmmod sch_flowshape_debug
-	fi
-	(fs_load_module) >/dev/null
-}
-fs_on_exit restore_module
-check "wrap: production module unloaded" wait_for 20 rmmod sch_flowshape
-check "wrap: debug module loaded" insmod "$DEBUG_KO"
-check "wrap: debug_dest_gen knob present" test -w "$KNOB"
+fs_debug_module "$NS0" veth0 debug_dest_gen
 # The first table of the qdisc below is generation 2^32 - 2, the next one
 # would be 2^32 - 1: a new flow's "never matched".
 echo 4294967293 >"$KNOB"

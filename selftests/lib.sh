@@ -169,6 +169,36 @@ fs_unload_module()
 	rmmod sch_flowshape
 }
 
+# fs_debug_module NS DEV PARAM: for the rest of the test, the debug build
+# (make module-debug, or $FLOWSHAPE_DEBUG_MODULE) instead of the production
+# module, with its module parameter PARAM writable; at exit PARAM is reset
+# to 0, the qdisc on DEV in NS deleted and the production module loaded
+# again, whatever happened.  Sets DEBUG_KO and KNOB (PARAM's sysfs path).
+# No debug build: a failed check, and the test ends there.
+fs_debug_module()
+{
+	local ns=$1 dev=$2
+	DEBUG_KO=${FLOWSHAPE_DEBUG_MODULE:-$FS_TOP/build/module-debug/sch_flowshape_debug.ko}
+	KNOB=/sys/module/sch_flowshape_debug/parameters/$3
+	check "the debug module is built ($DEBUG_KO: make -C selftests)" test -f "$DEBUG_KO"
+	[[ -f $DEBUG_KO ]] || fs_done
+	fs_on_exit _fs_restore_module "$ns" "$dev"
+	tc -n "$ns" qdisc del dev "$dev" root 2>/dev/null
+	check "production module unloaded" wait_for 20 rmmod sch_flowshape
+	check "debug module loaded" insmod "$DEBUG_KO"
+	check "debug knob $3 present" test -w "$KNOB"
+}
+
+_fs_restore_module()
+{
+	[[ -w $KNOB ]] && echo 0 >"$KNOB"
+	tc -n "$1" qdisc del dev "$2" root
+	if grep -q '^sch_flowshape_debug ' /proc/modules; then
+		wait_for 20 rmmod sch_flowshape_debug
+	fi
+	(fs_load_module) >/dev/null
+}
+
 n0() { ip netns exec "$NS0" "$@"; }
 n1() { ip netns exec "$NS1" "$@"; }
 

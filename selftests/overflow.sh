@@ -137,25 +137,7 @@ check "overflow_limit: tc -s prints drops_overflow" \
 
 # --- allocation failure: the debug module ---------------------------------
 fs_section "allocation failure (debug module with debug_fail_alloc)"
-DEBUG_KO=${FLOWSHAPE_DEBUG_MODULE:-$FS_TOP/build/module-debug/sch_flowshape_debug.ko}
-KNOB=/sys/module/sch_flowshape_debug/parameters/debug_fail_alloc
-check "the debug module is built ($DEBUG_KO: make -C selftests)" test -f "$DEBUG_KO"
-[[ -f $DEBUG_KO ]] || fs_done
-# Back to the production module at exit, whatever happened.
-restore_module()
-{
-	[[ -w $KNOB ]] && echo 0 >"$KNOB"
-	tc -n "$NS0" qdisc del dev veth0 root
-	if grep -q '^sch_flowshape_debug ' /proc/modules; then
-		wait_for 20 rmmod sch_flowshape_debug
-	fi
-	(fs_load_module) >/dev/null
-}
-fs_on_exit restore_module
-tc -n "$NS0" qdisc del dev veth0 root
-check "production module unloaded" wait_for 20 rmmod sch_flowshape
-check "debug module loaded" insmod "$DEBUG_KO"
-check "debug knob present" test -w "$KNOB"
+fs_debug_module "$NS0" veth0 debug_fail_alloc
 check "the production module has no such knob" \
 	bash -c "! modinfo -p '$FS_MODULE' 2>/dev/null | grep -q debug_fail_alloc"
 check "alloc: delay mode 300 ms, flow_limit 5" \
